@@ -1,0 +1,54 @@
+"""Builds the Sanic app: dependencies, error handling, metrics and every blueprint."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from sanic import Sanic
+from yaffw import storage
+from yaffw.db import create_pool
+from yaffw.keys import Keys
+from yaffw.redis_client import async_client
+from yaffw.settings import Settings
+
+from yaffw_api import errors, metrics
+from yaffw_api.context import Deps
+
+log = logging.getLogger(__name__)
+
+# Each module here defines ``bp``; a feature adds its module name to this list.
+BLUEPRINTS = [
+    "yaffw_api.health",
+]
+
+
+def create_app(settings: Settings, name: str = "yaffw-api") -> Sanic:
+    """The api, wired to ``settings``. Connections open in the server's start-up hook."""
+    settings.require("database_url", "redis_url", "jwt_secret")
+    app = Sanic(name, configure_logging=False)
+    app.config.REQUEST_MAX_SIZE = 16 * 1024 * 1024
+    app.config.RESPONSE_TIMEOUT = 3600  # long downloads and SSE streams
+    app.config.KEEP_ALIVE_TIMEOUT = 75
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.ctx.deps = Deps(settings=settings, keys=Keys(settings.redis_prefix), store=storage.from_settings(settings))
+    errors.install(app)
+    metrics.install(app)
+    for module in BLUEPRINTS:
+        app.blueprint(importlib.import_module(module).bp)
+
+    @app.before_server_start
+    async def _open(app: Sanic) -> None:
+        d: Deps = app.ctx.deps
+        d.pool = await create_pool(settings.database_url, min_size=1, max_size=10)
+        d.redis = async_client(settings.redis_url)
+
+    @app.after_server_stop
+    async def _close(app: Sanic) -> None:
+        d: Deps = app.ctx.deps
+        if d.redis is not None:
+            await d.redis.aclose()
+        if d.pool is not None:
+            await d.pool.close()
+
+    return app

@@ -1,0 +1,1 @@
+"""The transcode worker: takes jobs from queue:transcode, runs FFmpeg, serves HLS internally."""
