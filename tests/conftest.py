@@ -158,9 +158,7 @@ def media_copy(sample_media: sample.SampleLibrary, tmp_path: Path) -> sample.Sam
 
 
 @pytest.fixture(scope="session")
-def settings(
-    database_url: str, redis_url: str, redis_prefix: str, s3_endpoint: str, _scratch: Path
-) -> Settings:
+def settings(database_url: str, redis_url: str, redis_prefix: str, s3_endpoint: str, _scratch: Path) -> Settings:
     """Settings for in-process code under test: this run's database, prefix and S3 bucket."""
     return Settings(
         database_url=database_url,

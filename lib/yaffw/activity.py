@@ -51,14 +51,13 @@ async def ensure_partitions(conn: asyncpg.Connection | asyncpg.Pool, retention_m
         """
     )
     cutoff = await conn.fetchval(
-        "SELECT to_char(date_trunc('month', now() AT TIME ZONE 'UTC') - make_interval(months => $1),"
-        " 'YYYY_MM')",
+        "SELECT to_char(date_trunc('month', now() AT TIME ZONE 'UTC') - make_interval(months => $1), 'YYYY_MM')",
         retention_months,
     )
     dropped = []
     for r in rows:
         name = r["relname"]
-        if name.startswith("activity_log_") and name[len("activity_log_"):] < cutoff:
+        if name.startswith("activity_log_") and name[len("activity_log_") :] < cutoff:
             await conn.execute(f'DROP TABLE IF EXISTS "{name}"')
             dropped.append(name)
     return {"created": created, "dropped": dropped}

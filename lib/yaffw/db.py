@@ -19,9 +19,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(
-    dsn: str | None, *, min_size: int = 1, max_size: int = 10, attempts: int = 5
-) -> asyncpg.Pool:
+async def create_pool(dsn: str | None, *, min_size: int = 1, max_size: int = 10, attempts: int = 5) -> asyncpg.Pool:
     """Open a pool to ``dsn``, retrying with a logged warning while the server is not up yet.
 
     :raises ConfigError: when no URL is configured.

@@ -1,14 +1,14 @@
 """yaffw's errors. Library code raises these; the api turns them into HTTP in one place.
 
-    YaffwError (code, status)
-    ├── ConfigError        bad or missing setting (at start, never over HTTP)
-    ├── BadInput     400   the request or event is malformed
-    ├── Unauthorized 401   no or bad credentials
-    ├── Forbidden    403   known user, not allowed
-    ├── NotFound     404   missing, or not visible to the caller (ids do not leak)
-    ├── Conflict     409   already exists / state does not allow it
-    ├── RateLimited  429   too many attempts
-    └── Unavailable  503   a dependency is down or a segment is not ready yet
+YaffwError (code, status)
+├── ConfigError        bad or missing setting (at start, never over HTTP)
+├── BadInput     400   the request or event is malformed
+├── Unauthorized 401   no or bad credentials
+├── Forbidden    403   known user, not allowed
+├── NotFound     404   missing, or not visible to the caller (ids do not leak)
+├── Conflict     409   already exists / state does not allow it
+├── RateLimited  429   too many attempts
+└── Unavailable  503   a dependency is down or a segment is not ready yet
 """
 
 from __future__ import annotations

@@ -68,7 +68,9 @@ def _h264(out: Path, seconds: int, size: str = "640x360", title: str = "") -> No
 
 def _hevc(out: Path, seconds: int) -> None:
     srt = out.with_suffix(".tmp.srt")
-    srt.write_text("1\n00:00:01,000 --> 00:00:04,000\nHello from yaffw\n\n2\n00:00:05,000 --> 00:00:08,000\nSecond line\n")
+    srt.write_text(
+        "1\n00:00:01,000 --> 00:00:04,000\nHello from yaffw\n\n2\n00:00:05,000 --> 00:00:08,000\nSecond line\n"
+    )
     try:
         _ffmpeg(
             "-f", "lavfi", "-i", f"testsrc=size=1280x720:rate=24:duration={seconds}",
