@@ -70,5 +70,5 @@ def test_build_refuses_invalid_data() -> None:
 async def test_publish_appends_structured_json(redis, keys) -> None:  # type: ignore[no-untyped-def]
     event = events.build(events.LEASE_TICK, "/yaffw/test")
     entry = await events.publish(redis, keys.events, event)
-    [(entry_id, fields)] = await redis.xrange(keys.events, entry, entry)
+    [(_, fields)] = await redis.xrange(keys.events, entry, entry)
     assert events.from_json(fields[events.STREAM_FIELD])["id"] == event["id"]

@@ -58,7 +58,10 @@ async def test_schema_enforces_the_contract(pool: asyncpg.Pool) -> None:
     lib = await pool.fetchval(
         "INSERT INTO libraries (name, kind, paths) VALUES ($1, 'movies', '{/m}') RETURNING id", uuid.uuid4().hex
     )
-    insert = "INSERT INTO media_items (library_id, type, name, sort_name, path, header_hash) VALUES ($1,'movie','a','a',$2,$3)"
+    insert = (
+        "INSERT INTO media_items (library_id, type, name, sort_name, path, header_hash)"
+        " VALUES ($1, 'movie', 'a', 'a', $2, $3)"
+    )
     await pool.execute(insert, lib, "/m/a.mkv", "h1")
     with pytest.raises(asyncpg.UniqueViolationError):
         await pool.execute(insert, lib, "/m/a.mkv", "h1")
