@@ -1,0 +1,1 @@
+"""Media: probing, playback decisions, FFmpeg arguments and HLS playlist maths."""
