@@ -14,6 +14,7 @@ from sanic import Request
 from yaffw import tokens
 from yaffw.errors import Forbidden, Unauthorized
 
+from yaffw_api import csrf
 from yaffw_api.context import deps
 
 COOKIE = "yaffw_token"
@@ -50,6 +51,7 @@ async def current_user(request: Request, *, scope: str | None = None) -> User:
     token is accepted only when it matches, an access token always.
 
     :raises Unauthorized: no token, bad token, revoked, or user gone/disabled.
+    :raises Forbidden: a cookie-authenticated, state-changing request without its CSRF token.
     """
     cached = getattr(request.ctx, "user", None)
     if cached is not None:
@@ -64,6 +66,9 @@ async def current_user(request: Request, *, scope: str | None = None) -> User:
     if from_query and claims.scope == "access":
         # Full access tokens in URLs leak into logs and histories; only scoped ones are accepted.
         raise Unauthorized("use a scoped media token in URLs", code="invalid_token")
+    if not from_query and not request.headers.get("authorization", "").lower().startswith("bearer "):
+        # Authenticated by the cookie, which a browser also sends cross-site: see yaffw_api.csrf.
+        csrf.verify(request, d.settings.jwt_secret or "", claims)
     await tokens.check_not_revoked(d.redis, d.keys, claims)
     assert d.pool is not None
     row = await d.pool.fetchrow("SELECT id, name, is_admin, is_disabled FROM users WHERE id = $1", claims.user_id)

@@ -1,0 +1,128 @@
+"""Per-user play state (``user_item_data``): played, position, favorite.
+
+Used by the api (``PUT /api/items/{id}/userdata``), by playback progress reports and by the reaper
+when it ends a session. A position past :data:`PLAYED_FRACTION` of the item's duration marks the
+item played (play count + 1) and resets the position, as Jellyfin does, so finished items leave
+"continue watching".
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import asyncpg
+
+from yaffw.errors import BadInput, NotFound
+
+PLAYED_FRACTION = 0.9
+
+_COLUMNS = "played, play_count, position_seconds, is_favorite, last_played_at, audio_stream_index, " \
+    "subtitle_stream_index, updated_at"  # fmt: skip
+
+_UPSERT = f"""
+INSERT INTO user_item_data (user_id, item_id, played, play_count, position_seconds, is_favorite, last_played_at)
+VALUES ($1::uuid, $2::uuid, $3, $4, $5, $6, $7)
+ON CONFLICT (user_id, item_id) DO UPDATE SET
+    played = EXCLUDED.played, play_count = EXCLUDED.play_count, position_seconds = EXCLUDED.position_seconds,
+    is_favorite = EXCLUDED.is_favorite, last_played_at = EXCLUDED.last_played_at, updated_at = now()
+RETURNING {_COLUMNS}
+"""
+
+
+def as_dict(row: Any) -> dict[str, Any]:
+    """The public shape: ``{played, position_seconds, favorite, play_count, last_played_at}``."""
+    if row is None:
+        return {"played": False, "position_seconds": 0.0, "favorite": False, "play_count": 0, "last_played_at": None}
+    last = row["last_played_at"]
+    return {
+        "played": row["played"],
+        "position_seconds": row["position_seconds"],
+        "favorite": row["is_favorite"],
+        "play_count": row["play_count"],
+        "last_played_at": last.isoformat() if last is not None else None,
+    }
+
+
+def _check(played: Any, position_seconds: Any, favorite: Any) -> float | None:
+    if played is not None and not isinstance(played, bool):
+        raise BadInput("played must be true or false")
+    if favorite is not None and not isinstance(favorite, bool):
+        raise BadInput("favorite must be true or false")
+    if position_seconds is None:
+        return None
+    if isinstance(position_seconds, bool) or not isinstance(position_seconds, int | float):
+        raise BadInput("position_seconds must be a number")
+    position = float(position_seconds)
+    if not math.isfinite(position) or not 0 <= position <= 1e7:
+        raise BadInput("position_seconds must be between 0 and 10000000")
+    return position
+
+
+async def get(conn: asyncpg.Connection | asyncpg.Pool, user_id: str, item_id: str) -> dict[str, Any]:
+    """The user's data for one item (defaults when there is none)."""
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM user_item_data WHERE user_id = $1::uuid AND item_id = $2::uuid", user_id, item_id
+    )
+    return as_dict(row)
+
+
+async def update(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    user_id: str,
+    item_id: str,
+    *,
+    played: bool | None = None,
+    position_seconds: float | None = None,
+    favorite: bool | None = None,
+) -> dict[str, Any]:
+    """Change some of the user's data for an item; fields left ``None`` keep their value.
+
+    ``played=True`` counts a play and clears the position; ``played=False`` clears both. A position
+    at or past 90% of the item's duration marks it played. The caller checks the user may see the
+    item. Returns :func:`as_dict` of the new state.
+
+    :raises BadInput: wrong types or an impossible position. :raises NotFound: no such item.
+    """
+    position = _check(played, position_seconds, favorite)
+    if isinstance(conn, asyncpg.Pool):
+        async with conn.acquire() as c:
+            return await _update(c, user_id, item_id, played, position, favorite)
+    return await _update(conn, user_id, item_id, played, position, favorite)
+
+
+async def _update(conn: asyncpg.Connection, user_id: str, item_id: str, played: bool | None,
+                  position: float | None, favorite: bool | None) -> dict[str, Any]:  # fmt: skip
+    async with conn.transaction():
+        duration = await conn.fetchval("SELECT duration_seconds FROM media_items WHERE id = $1::uuid", item_id)
+        exists = duration is not None or await conn.fetchval("SELECT 1 FROM media_items WHERE id = $1::uuid", item_id)
+        if not exists:
+            raise NotFound("item not found")
+        # Row lock: two progress reports for the same user and item apply one after the other.
+        old = await conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM user_item_data WHERE user_id = $1::uuid AND item_id = $2::uuid FOR UPDATE",
+            user_id, item_id,
+        )  # fmt: skip
+        cur = as_dict(old)
+        new_played, count, pos, fav = cur["played"], cur["play_count"], cur["position_seconds"], cur["favorite"]
+        last = old["last_played_at"] if old is not None else None
+        now = await conn.fetchval("SELECT now()")
+        finished = played is True
+        if favorite is not None:
+            fav = favorite
+        if position is not None:
+            last = now
+            if duration and position >= PLAYED_FRACTION * duration:
+                finished = True
+            else:
+                pos = position
+        if finished:
+            # Count a play once per watch: repeated reports in the credits, or marking an already
+            # finished item played again, do not add more.
+            if not cur["played"] or cur["position_seconds"] > 0:
+                count += 1
+            new_played, pos, last = True, 0.0, now
+        elif played is False:
+            new_played, pos = False, 0.0
+        row = await conn.fetchrow(_UPSERT, user_id, item_id, new_played, count, pos, fav, last)
+        return as_dict(row)
