@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 from cloudevents.conversion import to_binary
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from yaffw import events
@@ -94,10 +95,17 @@ class Dispatcher:
             await self._read("0")  # what this consumer left unacknowledged before a restart
             last_claim = 0.0
             while not self._stopping.is_set():
-                if time.monotonic() - last_claim > self.claim_idle_ms / 2000:
-                    await self._claim_stale()
-                    last_claim = time.monotonic()
-                await self._read(">", block_ms=1000)
+                try:
+                    if time.monotonic() - last_claim > self.claim_idle_ms / 2000:
+                        await self._claim_stale()
+                        last_claim = time.monotonic()
+                    await self._read(">", block_ms=1000)
+                except RedisConnectionError as exc:
+                    # Redis restarting or failing over: wait and carry on; unacked entries stay pending.
+                    if self._stopping.is_set():
+                        break
+                    log.warning("Redis unavailable (%s); retrying in 1 s", exc)
+                    await asyncio.sleep(1)
             if self._tasks:
                 await asyncio.wait(self._tasks)
 

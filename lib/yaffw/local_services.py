@@ -81,7 +81,8 @@ class PrivatePostgres:
         subprocess.run(
             _as_pg_user([_pg_bin("pg_ctl"), "-D", str(self.datadir), "-o", opts,
                          "-l", str(self.datadir / "server.log"), "-w", "-t", "60", "start"]),
-            check=True, stdout=subprocess.DEVNULL,
+            # Own session: a Ctrl-C in the terminal must not stop it before the functions using it.
+            check=True, stdout=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         return self
 
@@ -114,7 +115,7 @@ class PrivateRedis:
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.workdir), "--logfile", str(self.workdir / "redis.log")],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + 20
         while not port_open("127.0.0.1", self.port):

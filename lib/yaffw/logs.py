@@ -16,5 +16,5 @@ def configure(level: str = "INFO", name: str | None = None) -> None:
         force=True,
     )
     # Libraries that are chatty at INFO.
-    for noisy in ("botocore", "urllib3", "werkzeug", "sanic.access"):
+    for noisy in ("botocore", "urllib3", "werkzeug", "sanic.access", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
