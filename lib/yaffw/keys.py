@@ -90,3 +90,8 @@ class Keys:
     def scan_lock(self, library_id: str) -> str:
         """Held while a library is being scanned, so two scans never overlap."""
         return f"{self.prefix}lock:scan:{library_id}"
+
+    def session_pending(self, sid: str) -> str:
+        """Set (NX, short TTL) while a job for this session waits in the queue, so concurrent
+        segment requests and api replicas enqueue it once."""
+        return f"{self.prefix}pending:session:{sid}"
