@@ -7,6 +7,7 @@ root the server runs as the ``postgres`` system user (which Debian's package cre
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pwd
 import shutil
@@ -52,12 +53,36 @@ def _as_pg_user(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *cmd]
 
 
+def _postgres_can_reach(path: Path) -> bool:
+    """As root: can the postgres user traverse every parent of ``path``?"""
+    return subprocess.run(["runuser", "-u", "postgres", "--", "test", "-x", str(path.parent)],
+                          check=False, capture_output=True).returncode == 0  # fmt: skip
+
+
+def _run(cmd: list[str], what: str) -> None:
+    result = subprocess.run(cmd, check=False, capture_output=True, text=True, start_new_session=True)
+    if result.returncode != 0:
+        raise Unavailable(f"{what} failed: {(result.stderr or result.stdout).strip()[-1000:]}")
+
+
 @dataclass
 class PrivatePostgres:
-    """A PostgreSQL cluster in ``datadir`` listening on 127.0.0.1:``port``."""
+    """A PostgreSQL cluster in ``datadir`` listening on 127.0.0.1:``port``.
+
+    As root, PostgreSQL runs as the ``postgres`` user; when that user cannot reach ``datadir`` (a
+    private temporary folder, say) the cluster lives in the postgres user's home instead, under a name
+    derived from ``datadir`` so the same state dir finds it again.
+    """
 
     datadir: Path
     port: int
+
+    def __post_init__(self) -> None:
+        if os.geteuid() == 0:
+            self.datadir.parent.mkdir(parents=True, exist_ok=True)
+            if not _postgres_can_reach(self.datadir):
+                tag = hashlib.sha256(str(self.datadir.resolve()).encode()).hexdigest()[:12]
+                self.datadir = Path(pwd.getpwnam("postgres").pw_dir) / f"yaffw-{tag}"
 
     @property
     def dsn(self) -> str:
@@ -72,18 +97,13 @@ class PrivatePostgres:
             os.chown(self.datadir, pg.pw_uid, pg.pw_gid)
             os.chmod(self.datadir, 0o700)
         if not (self.datadir / "PG_VERSION").exists():
-            subprocess.run(
-                _as_pg_user([_pg_bin("initdb"), "-D", str(self.datadir), "-A", "trust", "-E", "UTF8",
-                             "--no-instructions"]),
-                check=True, stdout=subprocess.DEVNULL,
-            )  # fmt: skip
+            _run(_as_pg_user([_pg_bin("initdb"), "-D", str(self.datadir), "-A", "trust", "-E", "UTF8",
+                              "--no-instructions"]), "initdb")  # fmt: skip
         opts = f"-p {self.port} -k {self.datadir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        subprocess.run(
-            _as_pg_user([_pg_bin("pg_ctl"), "-D", str(self.datadir), "-o", opts,
-                         "-l", str(self.datadir / "server.log"), "-w", "-t", "60", "start"]),
-            # Own session: a Ctrl-C in the terminal must not stop it before the functions using it.
-            check=True, stdout=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+        # Own session (in _run): a Ctrl-C in the terminal must not stop it before the functions using it.
+        log_file = str(self.datadir / "server.log")
+        _run(_as_pg_user([_pg_bin("pg_ctl"), "-D", str(self.datadir), "-o", opts, "-l", log_file,
+                          "-w", "-t", "60", "start"]), "pg_ctl start")  # fmt: skip
         return self
 
     def stop(self) -> None:

@@ -24,6 +24,7 @@ from urllib.parse import urlparse, urlunparse
 import asyncpg
 
 from yaffw import events
+from yaffw.errors import YaffwError
 from yaffw.keys import Keys
 from yaffw.local_services import PrivatePostgres, PrivateRedis, free_port
 from yaffw.logs import configure
@@ -173,7 +174,7 @@ def run(args: argparse.Namespace) -> int:
             private.append(pg)  # before start(): a signal mid-start must still stop it
             pg.start()
             settings = settings.replace(database_url=asyncio.run(_ensure_database(pg.dsn, "yaffw")))
-            log.info("private PostgreSQL on port %d", pg.port)
+            log.info("private PostgreSQL on port %d (data in %s)", pg.port, pg.datadir)
         if not settings.redis_url:
             rd = PrivateRedis(state / "redis", free_port())
             private.append(rd)
@@ -230,7 +231,7 @@ def run(args: argparse.Namespace) -> int:
             time.sleep(1)
     except KeyboardInterrupt:
         pass
-    except RuntimeError as exc:
+    except (RuntimeError, YaffwError) as exc:
         log.error("%s", exc)
         return 1
     finally:
