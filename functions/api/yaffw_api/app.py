@@ -20,6 +20,15 @@ log = logging.getLogger(__name__)
 # Each module here defines ``bp``; a feature adds its module name to this list.
 BLUEPRINTS = [
     "yaffw_api.health",
+    "yaffw_api.pages_static",
+    "yaffw_api.pages_login",
+    "yaffw_api.pages_home",
+    "yaffw_api.pages_library",
+    "yaffw_api.pages_item",
+    "yaffw_api.pages_search",
+    "yaffw_api.pages_admin_users",
+    "yaffw_api.pages_admin_libraries",
+    "yaffw_api.pages_admin_activity",
 ]
 
 
