@@ -29,6 +29,14 @@ BLUEPRINTS = [
     "yaffw_api.pages_admin_users",
     "yaffw_api.pages_admin_libraries",
     "yaffw_api.pages_admin_activity",
+    "yaffw_api.api_auth",
+    "yaffw_api.api_users",
+    "yaffw_api.api_libraries",
+    "yaffw_api.api_items",
+    "yaffw_api.api_events",
+    "yaffw_api.api_notifications",
+    "yaffw_api.api_activity",
+    "yaffw_api.openapi",
 ]
 
 
