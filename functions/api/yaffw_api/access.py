@@ -29,9 +29,10 @@ async def visible_item(conn: asyncpg.Pool | asyncpg.Connection, user: User, item
     """The item row if ``user`` may see it. :raises NotFound: if absent, invisible or a bad id."""
     try:
         row = await conn.fetchrow(
-            f"SELECT {columns} FROM media_items i WHERE i.id = $1::uuid AND i.library_id IN ("
+            # $1 and $2 belong to VISIBLE_LIBRARIES, so the item id comes third.
+            f"SELECT {columns} FROM media_items i WHERE i.id = $3::uuid AND i.library_id IN ("
             f"{VISIBLE_LIBRARIES})",
-            item_id, user.is_admin, user.id,
+            user.is_admin, user.id, item_id,
         )  # fmt: skip
     except (asyncpg.DataError, ValueError) as exc:
         raise NotFound("item not found") from exc
