@@ -37,6 +37,7 @@ BLUEPRINTS = [
     "yaffw_api.api_notifications",
     "yaffw_api.api_activity",
     "yaffw_api.openapi",
+    "yaffw_api.direct_play",
 ]
 
 

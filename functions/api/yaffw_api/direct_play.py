@@ -1,0 +1,96 @@
+"""``GET|HEAD /api/items/{id}/file``: direct play of the item's file (DESIGN §5.2).
+
+The path comes from the database row only, and must lie inside one of the item's library paths.
+The caller is authorised by Bearer header, cookie, or a short-lived ``?token=`` scoped to
+``item:<id>`` (what the playback endpoint hands out, since a ``<video src>`` cannot send headers).
+Ranges, conditionals and ETags: :mod:`yaffw_api.ranges`; the body: :mod:`yaffw_api.sendfile`.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import stat
+from urllib.parse import quote
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from yaffw.errors import NotFound, Unavailable
+
+from yaffw_api import ranges
+from yaffw_api.access import visible_item
+from yaffw_api.auth import require_user
+from yaffw_api.context import deps
+from yaffw_api.errors import error_response
+from yaffw_api.sendfile import send_file_body
+
+bp = Blueprint("direct_play")
+
+_COLUMNS = "i.path, (SELECT l.paths FROM libraries l WHERE l.id = i.library_id) AS roots"
+
+# mimetypes knows few video containers, and those it knows vary between systems.
+_TYPES = {
+    ".mp4": "video/mp4", ".m4v": "video/mp4", ".mkv": "video/x-matroska", ".webm": "video/webm",
+    ".mov": "video/quicktime", ".avi": "video/x-msvideo", ".ts": "video/mp2t", ".m2ts": "video/mp2t",
+    ".mpg": "video/mpeg", ".mpeg": "video/mpeg", ".wmv": "video/x-ms-wmv", ".ogv": "video/ogg",
+    ".flv": "video/x-flv", ".3gp": "video/3gpp", ".mka": "audio/x-matroska", ".m4a": "audio/mp4",
+    ".mp3": "audio/mpeg", ".flac": "audio/flac", ".ogg": "audio/ogg", ".opus": "audio/ogg",
+}  # fmt: skip
+
+
+def content_type(path: str) -> str:
+    """The MIME type served for a media file."""
+    ext = os.path.splitext(path)[1].lower()
+    return _TYPES.get(ext) or mimetypes.guess_type(path)[0] or "application/octet-stream"
+
+
+def _inside(path: str, roots: list[str]) -> bool:
+    norm = os.path.normpath(path)
+    return any(norm == os.path.normpath(r) or norm.startswith(os.path.normpath(r) + os.sep) for r in roots)
+
+
+def _open(path: str) -> tuple[int, os.stat_result]:
+    """Open the file for reading. :raises NotFound: gone since the scan; Unavailable: unreadable."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        raise NotFound("media file is missing (moved or deleted since the last scan)", code="file_missing") from exc
+    except OSError as exc:
+        raise Unavailable(f"media file cannot be read: {exc.strerror}", code="file_unreadable") from exc
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise NotFound("media file is missing (not a regular file)", code="file_missing")
+    return fd, st
+
+
+@bp.route("/api/items/<item_id>/file", methods=["GET", "HEAD"])
+async def item_file(request: Request, item_id: str) -> HTTPResponse | None:
+    """The item's file with Range/If-Range/If-None-Match/If-Modified-Since support."""
+    user = await require_user(request, scope=f"item:{item_id}")
+    d = deps(request)
+    item = await visible_item(d.pool, user, item_id, _COLUMNS)
+    path = item["path"]
+    if not path or not _inside(path, list(item["roots"] or [])):
+        raise NotFound("item has no file", code="no_file")
+    fd, st = _open(path)
+    try:
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        plan = ranges.plan(request.method, headers, st.st_size, st.st_mtime)
+        out = dict(plan.headers or {})
+        out["Cache-Control"] = "private, max-age=0, must-revalidate"
+        if plan.status == 304:
+            return HTTPResponse(status=304, headers=out, content_type=None)
+        if plan.status == 416:
+            message = f"range not satisfiable for {st.st_size} bytes"
+            return error_response(request, 416, "range_not_satisfiable", message, out)
+        out["Content-Length"] = str(plan.length)
+        out["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(os.path.basename(path))}"
+        response = await request.respond(status=plan.status, headers=out, content_type=content_type(path))
+        if request.method == "HEAD":
+            await response.send(b"", end_stream=True)
+            return None
+        await send_file_body(request, response, fd, plan.offset, plan.length)
+        return None
+    finally:
+        os.close(fd)
