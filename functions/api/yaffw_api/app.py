@@ -38,6 +38,8 @@ BLUEPRINTS = [
     "yaffw_api.api_activity",
     "yaffw_api.openapi",
     "yaffw_api.direct_play",
+    "yaffw_api.playback",
+    "yaffw_api.playback_sessions",
 ]
 
 
