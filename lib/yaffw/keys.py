@@ -95,3 +95,8 @@ class Keys:
         """Set (NX, short TTL) while a job for this session waits in the queue, so concurrent
         segment requests and api replicas enqueue it once."""
         return f"{self.prefix}pending:session:{sid}"
+
+    def scan_pending(self, library_id: str) -> str:
+        """Set of scan requests (``*`` = whole library, else a path) that arrived while the lock was
+        held; the holder runs them before it lets go."""
+        return f"{self.prefix}lock:scan:{library_id}:pending"

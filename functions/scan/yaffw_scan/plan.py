@@ -1,0 +1,86 @@
+"""Compare what the walk found with what the database holds: the work a scan has to do.
+
+Pure bookkeeping on ``stat`` results: a file whose size, mtime and sidecars match its row is
+unchanged and is never opened; a file that failed before and has not changed since is skipped too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+
+from yaffw_scan import sidecars
+from yaffw_scan.identify import Guess, identify
+from yaffw_scan.register import FileRow, State
+from yaffw_scan.walk import Listing, MediaFile, is_within
+
+
+@dataclass(slots=True)
+class Work:
+    """One file to read. ``item`` is the row it updates (changed, sidecars, moved), None if new."""
+
+    file: MediaFile
+    guess: Guess
+    cars: sidecars.Sidecars
+    item: FileRow | None
+    reason: str  # new, changed, sidecars, moved
+    header_hash: str | None = None  # when already read (to match moves)
+
+
+@dataclass
+class Plan:
+    """The scan's to-do list."""
+
+    work: list[Work] = field(default_factory=list)
+    unchanged: int = 0
+    known_failures: int = 0
+    missing: list[FileRow] = field(default_factory=list)
+    gone_failures: list[str] = field(default_factory=list)
+
+
+def _same(a: float | None, b: float) -> bool:
+    # mtime went through a float8 column; compare to the microsecond.
+    return a is not None and abs(a - b) < 1e-6
+
+
+def make_plan(listing: Listing, state: State, kind: str, scope: str | None) -> Plan:
+    """The work for a walk ``listing`` of a library of ``kind`` whose rows are ``state``.
+
+    ``scope`` (a subtree path, or None for the whole library) limits which rows may be missing:
+    a row outside the scanned subtree is not judged. Rows under a missing root or a folder that
+    could not be listed are never reported missing (an unmounted disk is not a deletion).
+    """
+    plan = Plan()
+    per_folder = Counter(os.path.dirname(f.path) for f in listing.files)
+    found: set[str] = set()
+    for file in listing.files:
+        found.add(file.path)
+        folder = os.path.dirname(file.path)
+        guess = identify(file.path, root=file.root, kind=kind)
+        own_folder = per_folder[folder] == 1 and os.path.normpath(folder) != os.path.normpath(file.root)
+        cars = sidecars.for_media(
+            file.path, listing.sidecars_in(folder), own_folder=own_folder, episode=guess.type == "episode"
+        )
+        row = state.files.get(file.path)
+        if row is not None and row.size == file.size and _same(row.mtime, file.mtime):
+            if row.sidecar_hash == cars.signature:
+                plan.unchanged += 1
+            else:
+                plan.work.append(Work(file, guess, cars, row, "sidecars"))
+            continue
+        failed = state.failures.get(file.path)
+        if failed is not None and failed[0] == file.size and _same(failed[1], file.mtime):
+            plan.known_failures += 1
+            continue
+        plan.work.append(Work(file, guess, cars, row, "changed" if row is not None else "new"))
+    protected = [*listing.missing_roots, *listing.skipped]
+
+    def judged(path: str) -> bool:
+        if scope is not None and not is_within(path, scope):
+            return False
+        return not any(is_within(path, p) for p in protected)
+
+    plan.missing = [row for path, row in state.files.items() if path not in found and judged(path)]
+    plan.gone_failures = [path for path in state.failures if path not in found and judged(path)]
+    return plan

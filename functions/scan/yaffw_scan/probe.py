@@ -1,0 +1,91 @@
+"""Read one media file: header hash, container and streams (PyAV), its nfo, images and subtitles.
+
+All of it blocks, so it runs in a thread pool of ``YAFFW_SCAN_CONCURRENCY`` threads: that is the bound
+on how many files are open at once. PyAV releases the GIL while FFmpeg demuxes and decodes, so the
+threads do use several cores. ``opened`` counts every time a media file is opened (hash, probe,
+still), which is how the tests prove that a rescan of an unchanged library opens none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from yaffw.media.fingerprint import header_hash
+from yaffw.media.probe import MediaError, MediaInfo, StreamInfo, probe
+from yaffw.media.stills import extract_still
+
+from yaffw_scan import images, nfo, sidecars
+from yaffw_scan.images import Picture
+from yaffw_scan.walk import MediaFile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Facts:
+    """Everything read from disk for one media file."""
+
+    header_hash: str
+    media: MediaInfo
+    nfo: nfo.Nfo | None
+    pictures: list[Picture]
+    subtitles: list[StreamInfo]
+
+
+class Prober:
+    """Bounded, counted file reading for the scanner."""
+
+    def __init__(self, concurrency: int):
+        self.executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="scan-probe")
+        self._lock = threading.Lock()
+        self.opened = 0
+        self.probed = 0
+
+    def _count(self, *, probed: bool = False) -> None:
+        with self._lock:
+            self.opened += 1
+            self.probed += int(probed)
+
+    async def header_hash(self, file: MediaFile) -> str:
+        """The file's header hash (reads its first 64 KiB). :raises OSError: if unreadable."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self._hash, file)
+
+    async def read(self, file: MediaFile, cars: sidecars.Sidecars, known_hash: str | None) -> Facts:
+        """Probe ``file`` and read its sidecars.
+
+        :raises MediaError: empty, truncated, corrupt or not media.
+        :raises OSError: unreadable.
+        """
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self._read, file, cars, known_hash)
+
+    def _hash(self, file: MediaFile) -> str:
+        self._count()
+        return header_hash(file.path, file.size)
+
+    def _read(self, file: MediaFile, cars: sidecars.Sidecars, known_hash: str | None) -> Facts:
+        digest = known_hash or self._hash(file)
+        self._count(probed=True)
+        media = probe(file.path)
+        info = nfo.read(cars.nfo) if cars.nfo else None
+        pictures = [p for kind, path in cars.images.items() if (p := images.load_sidecar(kind, path))]
+        if media.video is not None and not any(p.kind == "primary" for p in pictures):
+            self._count()
+            try:
+                pictures.append(images.from_still(extract_still(file.path)))
+            except MediaError as exc:  # playable but no decodable frame: an item without a picture
+                log.warning("no still from %s: %s", file.path, exc)
+        first_free = max((s.index for s in media.streams), default=-1) + 1
+        subtitles = sidecars.subtitle_streams(file.path, cars.subtitles, first_free)
+        return Facts(digest, media, info, pictures, subtitles)
+
+    def run(self, func, *args):  # type: ignore[no-untyped-def]
+        """Run other blocking work (folder sidecars, uploads) on the same bounded pool."""
+        return asyncio.get_running_loop().run_in_executor(self.executor, func, *args)
+
+    def close(self) -> None:
+        """Stop the threads (waits for running work)."""
+        self.executor.shutdown(wait=True)

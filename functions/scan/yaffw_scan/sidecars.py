@@ -1,0 +1,168 @@
+"""Which files beside a media file (or in a series/season folder) describe it: nfo, images, subtitles.
+
+Works on the folder listings the walk made, so nothing is opened here. ``signature`` fingerprints the
+matched sidecars (names, sizes, mtimes, and the folder), so a rescan notices an edited nfo or a new
+poster without reading the video again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from yaffw.media.probe import StreamInfo
+
+from yaffw_scan.walk import Entry
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tbn")
+SUBTITLE_CODECS = {".srt": "subrip", ".vtt": "webvtt"}
+# Folder-level image names, in order of preference, per kind.
+_FOLDER_IMAGES = {
+    "primary": ("poster", "folder", "cover", "default", "movie"),
+    "backdrop": ("fanart", "backdrop", "background", "art"),
+    "thumb": ("thumb", "landscape"),
+}
+_SUB_FLAGS = frozenset({"forced", "default", "sdh", "cc", "hi"})
+_LANG = re.compile(r"^[a-z]{2,3}(?:-[a-z]{2})?$", re.I)
+
+
+@dataclass(frozen=True)
+class Sidecars:
+    """Sidecar files (absolute paths) for one media item or folder, and their fingerprint."""
+
+    signature: str
+    nfo: str | None = None
+    images: dict[str, str] = field(default_factory=dict)  # kind → path
+    subtitles: tuple[str, ...] = ()
+
+
+def _signature(folder: str, entries: Iterable[Entry]) -> str:
+    digest = hashlib.sha1(folder.encode("utf-8", "replace"))
+    for e in entries:
+        digest.update(f"\0{e.name}\0{e.size}\0{e.mtime}".encode("utf-8", "replace"))
+    return digest.hexdigest()
+
+
+def _by_stem(entries: Iterable[Entry]) -> dict[str, Entry]:
+    """Lower-cased ``stem.ext`` → entry (first wins: entries are sorted by name)."""
+    out: dict[str, Entry] = {}
+    for e in entries:
+        out.setdefault(e.name.lower(), e)
+    return out
+
+
+def _find_image(names: dict[str, Entry], stems: Iterable[str]) -> Entry | None:
+    for stem in stems:
+        for ext in IMAGE_EXTENSIONS:
+            hit = names.get(stem.lower() + ext)
+            if hit is not None:
+                return hit
+    return None
+
+
+def for_media(path: str, entries: tuple[Entry, ...], *, own_folder: bool, episode: bool) -> Sidecars:
+    """Sidecars of the media file ``path`` given its folder's sidecar ``entries``.
+
+    ``own_folder``: the file is the only media file in a folder of its own (``Title (Year)/``),
+    so folder-level names (``poster.jpg``, ``movie.nfo``) belong to it too.
+    """
+    folder, name = os.path.split(path)
+    stem = os.path.splitext(name)[0]
+    names = _by_stem(entries)
+    matched: list[Entry] = []
+    nfo = names.get(stem.lower() + ".nfo") or (names.get("movie.nfo") if own_folder and not episode else None)
+    if nfo:
+        matched.append(nfo)
+    images: dict[str, str] = {}
+    own = {
+        # An episode's "-thumb" is its picture; a film's "-thumb" is a landscape still.
+        "primary": [f"{stem}-poster", f"{stem}-thumb", stem] if episode else [f"{stem}-poster", stem],
+        "backdrop": [f"{stem}-fanart", f"{stem}-backdrop"],
+        "thumb": [f"{stem}-thumb", f"{stem}-landscape"],
+    }
+    for kind, stems in own.items():
+        if own_folder and not episode:
+            stems = stems + list(_FOLDER_IMAGES[kind])
+        hit = _find_image(names, stems)
+        if hit is not None:
+            images[kind] = os.path.join(folder, hit.name)
+            matched.append(hit)
+    subtitles = []
+    prefix = stem.lower() + "."
+    for e in entries:
+        lower = e.name.lower()
+        if lower.startswith(prefix) and os.path.splitext(lower)[1] in SUBTITLE_CODECS:
+            subtitles.append(os.path.join(folder, e.name))
+            matched.append(e)
+    matched.sort(key=lambda e: e.name)
+    return Sidecars(_signature(folder, matched), nfo and os.path.join(folder, nfo.name), images, tuple(subtitles))
+
+
+def for_series(folder: str, entries: tuple[Entry, ...]) -> Sidecars:
+    """Sidecars of a series folder: ``tvshow.nfo``, ``poster``/``folder``, ``fanart``, ``thumb``."""
+    return _for_folder(folder, entries, "tvshow.nfo", {k: list(v) for k, v in _FOLDER_IMAGES.items()})
+
+
+def for_season(
+    folder: str, entries: tuple[Entry, ...], series_folder: str, series_entries: tuple[Entry, ...], number: int | None
+) -> Sidecars:
+    """Sidecars of a season: its own folder's ``season.nfo``/``poster``, else the series folder's
+    ``season01-poster.jpg`` (``season-specials-poster.jpg`` for season 0)."""
+    own = _for_folder(folder, entries, "season.nfo", {"primary": ["poster", "folder"], "backdrop": ["fanart"]})
+    if number is None:
+        return own
+    tag = "season-specials" if number == 0 else f"season{number:02d}"
+    names = _by_stem(series_entries)
+    images = dict(own.images)
+    matched = []
+    for kind, suffix in (("primary", "poster"), ("backdrop", "fanart"), ("thumb", "landscape")):
+        hit = _find_image(names, [f"{tag}-{suffix}"])
+        if hit is not None:
+            matched.append(hit)
+            images.setdefault(kind, os.path.join(series_folder, hit.name))
+    signature = _signature(own.signature + series_folder, matched)
+    return Sidecars(signature, own.nfo, images, ())
+
+
+def _for_folder(folder: str, entries: tuple[Entry, ...], nfo_name: str, kinds: dict[str, list[str]]) -> Sidecars:
+    names = _by_stem(entries)
+    matched: list[Entry] = []
+    nfo = names.get(nfo_name)
+    if nfo:
+        matched.append(nfo)
+    images: dict[str, str] = {}
+    for kind, stems in kinds.items():
+        hit = _find_image(names, stems)
+        if hit is not None:
+            images[kind] = os.path.join(folder, hit.name)
+            matched.append(hit)
+    return Sidecars(_signature(folder, matched), nfo and os.path.join(folder, nfo.name), images, ())
+
+
+def subtitle_streams(media_path: str, paths: Iterable[str], first_index: int) -> list[StreamInfo]:
+    """External subtitle streams for ``Movie.en.forced.srt``-style files, numbered after the
+    embedded streams. Language and flags come from the name parts between the stem and the
+    extension."""
+    stem = os.path.splitext(os.path.basename(media_path))[0]
+    out = []
+    for n, path in enumerate(sorted(paths)):
+        name, ext = os.path.splitext(os.path.basename(path))
+        parts = [p.lower() for p in name[len(stem) :].split(".") if p]
+        language = next((p for p in parts if p not in _SUB_FLAGS and _LANG.match(p)), None)
+        out.append(
+            StreamInfo(
+                index=first_index + n,
+                type="subtitle",
+                codec=SUBTITLE_CODECS[ext.lower()],
+                language=language,
+                title=None,
+                is_default="default" in parts,
+                is_forced="forced" in parts,
+                is_external=True,
+                external_path=path,
+            )
+        )
+    return out

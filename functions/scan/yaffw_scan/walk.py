@@ -1,0 +1,191 @@
+"""Walk library folders: media files with their size and mtime, and the sidecar files beside them.
+
+Only ``stat`` is used here — no media file is opened — so an unchanged library can be walked and
+compared with the database without reading a byte of video. Hidden files, sample clips, system
+folders and non-media files are left out.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+log = logging.getLogger(__name__)
+
+VIDEO_EXTENSIONS = frozenset(
+    [
+        ".mp4",
+        ".m4v",
+        ".mkv",
+        ".webm",
+        ".mov",
+        ".avi",
+        ".wmv",
+        ".asf",
+        ".ts",
+        ".m2ts",
+        ".mts",
+        ".mpg",
+        ".mpeg",
+        ".vob",
+        ".flv",
+        ".ogv",
+        ".3gp",
+        ".divx",
+        ".iso",
+    ]
+)
+# Files that carry metadata for a media file or folder: nfo, images, subtitles.
+SIDECAR_EXTENSIONS = frozenset([".nfo", ".jpg", ".jpeg", ".png", ".webp", ".tbn", ".srt", ".vtt"])
+_SYSTEM_DIRS = frozenset({"@eadir", "#recycle", "$recycle.bin", "lost+found", "#snapshot", ".trash"})
+_SAMPLE_DIR = re.compile(r"^samples?$", re.I)
+_SAMPLE_FILE = re.compile(r"(?:^|[ ._-])sample$", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A sidecar file: its name in its folder, size and mtime."""
+
+    name: str
+    size: int
+    mtime: float
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    """A media file found on disk, and the library folder it lies under."""
+
+    path: str
+    size: int
+    mtime: float
+    root: str
+
+
+@dataclass
+class Listing:
+    """What a walk found. ``sidecars`` maps every folder visited to its sidecar files."""
+
+    files: list[MediaFile] = field(default_factory=list)
+    sidecars: dict[str, tuple[Entry, ...]] = field(default_factory=dict)
+    missing_roots: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+    def sidecars_in(self, folder: str) -> tuple[Entry, ...]:
+        """Sidecar files of ``folder``, listing it now if the walk did not visit it."""
+        if folder not in self.sidecars:
+            self.sidecars[folder] = _list_sidecars(folder)
+        return self.sidecars[folder]
+
+
+def is_ignored(name: str, *, is_dir: bool) -> bool:
+    """Hidden files, system folders, samples (``sample/``, ``x-sample.mkv``)."""
+    if name.startswith(".") or name.lower() in _SYSTEM_DIRS:
+        return True
+    if is_dir:
+        return bool(_SAMPLE_DIR.match(name))
+    stem, ext = os.path.splitext(name)
+    return ext.lower() not in VIDEO_EXTENSIONS or bool(_SAMPLE_FILE.search(stem))
+
+
+def _readable_name(path: str) -> bool:
+    # Names that are not valid UTF-8 arrive with surrogate escapes; PostgreSQL cannot store them.
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _list_sidecars(folder: str) -> tuple[Entry, ...]:
+    out = []
+    try:
+        with os.scandir(folder) as it:
+            for entry in it:
+                if os.path.splitext(entry.name)[1].lower() in SIDECAR_EXTENSIONS and not entry.name.startswith("."):
+                    try:
+                        st = entry.stat()
+                    except OSError:
+                        continue
+                    out.append(Entry(entry.name, st.st_size, st.st_mtime))
+    except OSError:
+        return ()
+    return tuple(sorted(out, key=lambda e: e.name))
+
+
+def walk(roots: Iterable[str], subtree: str | None = None) -> Listing:
+    """Every media file under ``roots`` (or only under ``subtree``, a folder or file inside one of
+    them). A root that does not exist is reported in ``missing_roots`` (an unmounted share must not
+    look like an empty library)."""
+    listing = Listing()
+    for root in roots:
+        start = root
+        if subtree is not None:
+            if not is_within(subtree, root):
+                continue
+            start = subtree
+        if not os.path.isdir(root):
+            listing.missing_roots.append(root)
+            continue
+        if os.path.isfile(start):
+            _add_file(listing, start, root)
+        elif os.path.isdir(start):
+            _walk_folder(listing, start, root)
+    return listing
+
+
+def _add_file(listing: Listing, path: str, root: str) -> None:
+    name = os.path.basename(path)
+    if is_ignored(name, is_dir=False) or not _readable_name(path):
+        return
+    st = os.stat(path)
+    listing.files.append(MediaFile(path, st.st_size, st.st_mtime, root))
+    listing.sidecars_in(os.path.dirname(path))
+
+
+def _walk_folder(listing: Listing, start: str, root: str) -> None:
+    seen: set[tuple[int, int]] = set()
+    stack = [start]
+    while stack:
+        folder = stack.pop()
+        try:
+            st = os.stat(folder)
+            if (st.st_dev, st.st_ino) in seen:  # a symlink loop
+                continue
+            seen.add((st.st_dev, st.st_ino))
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            log.warning("cannot list %s: %s", folder, exc)
+            listing.skipped.append(folder)
+            continue
+        sidecars = []
+        for entry in entries:
+            name = entry.name
+            try:
+                if entry.is_dir():
+                    if not is_ignored(name, is_dir=True):
+                        stack.append(entry.path)
+                    continue
+                ext = os.path.splitext(name)[1].lower()
+                if ext in SIDECAR_EXTENSIONS and not name.startswith("."):
+                    est = entry.stat()
+                    sidecars.append(Entry(name, est.st_size, est.st_mtime))
+                elif not is_ignored(name, is_dir=False):
+                    if not _readable_name(entry.path):
+                        log.warning("skipping %r: the name is not UTF-8", entry.path)
+                        listing.skipped.append(entry.path.encode("utf-8", "replace").decode())
+                        continue
+                    est = entry.stat()
+                    listing.files.append(MediaFile(entry.path, est.st_size, est.st_mtime, root))
+            except OSError as exc:  # vanished while we looked, or a dangling symlink
+                log.debug("skipping %s: %s", entry.path, exc)
+        listing.sidecars[folder] = tuple(sorted(sidecars, key=lambda e: e.name))
+
+
+def is_within(path: str, folder: str) -> bool:
+    """True when ``path`` is ``folder`` or lies under it (purely lexical; both absolute)."""
+    p, f = PurePath(os.path.normpath(path)), PurePath(os.path.normpath(folder))
+    return p == f or f in p.parents
