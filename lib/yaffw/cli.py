@@ -16,6 +16,7 @@ COMMANDS = [
     "yaffw.dispatcher",  # dispatch
     "yaffw.ticker",  # tick
     "yaffw.function_cli",  # function <name>
+    "yaffw.jellyfin.cli",  # migrate-jellyfin
 ]
 
 
