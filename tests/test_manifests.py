@@ -208,8 +208,7 @@ def test_own_containers_start_with_valid_settings(doc: Doc) -> None:
     for c in filter(is_own_image, containers(pod_spec(doc))):
         env = env_of(c, DOCS)
         settings = Settings.from_env(env)  # raises ConfigError naming a bad or unknown variable
-        if doc.name != "yaffw-s3-bucket":  # the only process that needs no database
-            settings.require("database_url")
+        settings.require("database_url")
         if "REDIS_URL" in env:
             assert settings.redis_url and "$(" not in settings.redis_url
 
