@@ -59,8 +59,8 @@ OPENAPI = {
                 "type": "object", "required": ["specversion", "type", "source", "id"],
                 "properties": {"specversion": {"const": "1.0"}, "type": {"type": "string"},
                                "source": {"type": "string"}, "id": {"type": "string"}, "data": {"type": "object"}}}},
-            "application/json": {"schema": {"type": "object"},
-                                 "description": "binary mode: attributes in ce-* headers, data in the body"},
+            "application/json": {"schema": {
+                "type": "object", "description": "binary mode: attributes in ce-* headers, data in the body"}},
         }}},
     )},
 }  # fmt: skip
