@@ -1,25 +1,304 @@
-"""Placeholder worker: answers health checks until the transcode issue fills it in."""
+"""The transcode worker (DESIGN §3, §5; seed §3.2 and §7).
+
+- takes jobs from ``queue:transcode`` with BLMOVE into ``processing:{id}``, at most
+  ``YAFFW_WORKER_SESSIONS`` sessions at once;
+- per session: FFmpeg into scratch, ``map:session:{sid}`` = this worker's ``host:port``, an
+  ``active:transcode`` entry, ``ready``/``failed`` on ``events:session:{sid}``;
+- every second: ends sessions whose lease lapsed or that another worker took over;
+- SIGTERM drains: each session goes back to the queue at the segment its player needs next, then
+  the worker exits.
+"""
 
 from __future__ import annotations
 
-from sanic import Sanic
-from sanic.response import json
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from aiohttp import web
+from yaffw import leases, queue
+from yaffw.db import create_pool
+from yaffw.errors import BadInput, NotFound
+from yaffw.keys import Keys
 from yaffw.logs import configure
+from yaffw.media import ffmpeg
+from yaffw.media import source as media_source
+from yaffw.redis_client import async_client
 from yaffw.settings import Settings
+
+from yaffw_transcode import metrics, server
+from yaffw_transcode.session import TranscodeSession
+
+log = logging.getLogger(__name__)
+
+CHECK_EVERY = 1.0
+# Longest wait for a job's first segment before it is reported failed.
+FIRST_SEGMENT_TIMEOUT = 120.0
+
+
+def machine_address() -> str:
+    """This machine's address as others reach it (the interface of the default route)."""
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.connect(("10.255.255.255", 1))  # no packet is sent: this only picks the route
+        return s.getsockname()[0]
+    return "127.0.0.1"
+
+
+class Worker:
+    """One worker process. ``run()`` serves until :meth:`stop` (or SIGTERM) and then drains."""
+
+    def __init__(self, settings: Settings, redis: Any, pool: asyncpg.Pool, *, worker_id: str | None = None):
+        self.settings = settings
+        self.redis = redis
+        self.pool = pool
+        self.keys = Keys(settings.redis_prefix)
+        self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.address = f"{settings.advertise_host or machine_address()}:{settings.port}"
+        self.hw = ffmpeg.hwaccel(settings.hwaccel, settings.vaapi_device)
+        self.scratch = settings.scratch_dir / self.worker_id
+        self.sessions: dict[str, TranscodeSession] = {}
+        self.draining = False
+        self._stop = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    async def run(self) -> None:
+        """Serve HTTP, take jobs and watch leases until stopped; then drain and unregister."""
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        runner = web.AppRunner(server.create_app(self), access_log=None, shutdown_timeout=5)
+        await runner.setup()
+        await web.TCPSite(runner, self.settings.host, self.settings.port).start()
+        await leases.heartbeat(self.redis, self.keys, self.worker_id, self.address)
+        log.info("worker %s serving on %s (hwaccel %s)", self.worker_id, self.address, self.hw.name)
+        loops = [asyncio.create_task(f()) for f in (self._heartbeat_loop, self._take_loop, self._watch_loop)]
+        await self._stop.wait()
+        self.draining = True
+        loops[1].cancel()  # stop taking jobs first
+        await asyncio.gather(loops[1], return_exceptions=True)
+        await self._drain()
+        for t in loops:
+            t.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
+        await leases.unregister(self.redis, self.keys, self.worker_id)
+        await runner.cleanup()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        log.info("worker %s stopped", self.worker_id)
+
+    def stop(self) -> None:
+        """Begin draining (the SIGTERM handler)."""
+        self._stop.set()
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            try:
+                await leases.heartbeat(self.redis, self.keys, self.worker_id, self.address)
+            except Exception:  # a Redis blip must not kill the loop; the next beat retries
+                log.warning("heartbeat failed", exc_info=True)
+            await asyncio.sleep(leases.HEARTBEAT_EVERY)
+
+    # -- taking jobs -------------------------------------------------------------------------
+    async def _take_loop(self) -> None:
+        while True:
+            if len(self.sessions) >= self.settings.worker_sessions:
+                await asyncio.sleep(0.2)
+                continue
+            try:
+                raw = await queue.take(self.redis, self.keys, self.worker_id, timeout=1)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("taking a job failed", exc_info=True)
+                await asyncio.sleep(1)
+                continue
+            if raw is not None:
+                try:
+                    await self._accept(raw)
+                except Exception:  # one bad job must not stop the worker; it is dropped with its error
+                    log.exception("job failed to start: %s", raw[:300])
+                    await queue.ack(self.redis, self.keys, self.worker_id, raw)
+                    metrics.JOBS.labels("error").inc()
+
+    async def _accept(self, raw: str) -> None:
+        try:
+            job = queue.JobPayload.from_json(raw)
+        except BadInput as exc:
+            log.error("dropping malformed job: %s", exc.message)
+            await queue.ack(self.redis, self.keys, self.worker_id, raw)
+            metrics.JOBS.labels("malformed").inc()
+            return
+        k = self.keys
+        await self.redis.delete(k.session_pending(job.sid))
+        lease_ok, route = await asyncio.gather(leases.alive(self.redis, k, job.sid),
+                                               self.redis.get(k.session_map(job.sid)))  # fmt: skip
+        if not lease_ok:
+            log.info("session %s: lease gone, dropping its job", job.sid)
+            await queue.ack(self.redis, k, self.worker_id, raw)
+            metrics.JOBS.labels("abandoned").inc()
+            return
+        existing = self.sessions.get(job.sid)
+        if existing is not None:
+            # A new job for a session we serve (the api thought us gone, or a seek): reuse it.
+            await queue.ack(self.redis, k, self.worker_id, raw)
+            await existing.start(job.variant, job.start_segment)
+            await self._claim(existing)
+            self._spawn(self._announce(existing, job.start_segment))
+            metrics.JOBS.labels("merged").inc()
+            return
+        if route and route != self.address and await self._route_alive(job.sid, route):
+            log.info("session %s: already served by %s, dropping duplicate job", job.sid, route)
+            await queue.ack(self.redis, k, self.worker_id, raw)
+            metrics.JOBS.labels("duplicate").inc()
+            return
+        await self._start_session(job, raw)
+
+    async def _route_alive(self, sid: str, route: str) -> bool:
+        fields = await self.redis.hmget(self.keys.session(sid), "worker")
+        owner = fields[0] if fields else None
+        if not owner:
+            return False
+        return await leases.worker_address(self.redis, self.keys, owner) == route
+
+    async def _start_session(self, job: queue.JobPayload, raw: str) -> None:
+        try:
+            src = await media_source.load(self.pool, job.item_id, job.audio_index)
+            plan = await media_source.plan(self.pool, src, json.loads(job.to_json()))
+        except (NotFound, BadInput) as exc:
+            log.error("session %s: cannot transcode item %s: %s", job.sid, job.item_id, exc.message)
+            await self._publish(job.sid, "failed", error=exc.message)
+            await queue.ack(self.redis, self.keys, self.worker_id, raw)
+            metrics.JOBS.labels("failed").inc()
+            return
+        start = min(job.start_segment, len(plan.starts) - 1)
+        variant = job.variant if plan.variant(job.variant) else plan.variants[0].name
+        session = TranscodeSession(job, raw, src, plan, self.scratch / job.sid, self.hw)
+        self.sessions[job.sid] = session
+        metrics.SESSIONS.set(len(self.sessions))
+        metrics.JOBS.labels("started").inc()
+        await session.start(variant, start)
+        await self._claim(session)
+        self._spawn(self._announce(session, start))
+
+    async def _claim(self, session: TranscodeSession) -> None:
+        """Route the session here: map, the session's worker field, the active list."""
+        k, sid = self.keys, session.sid
+        entry = leases.active_entry(sid, self.worker_id)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(k.session_map(sid), self.address)
+            pipe.lrem(k.active_transcode, 0, entry)
+            pipe.lpush(k.active_transcode, entry)
+            await pipe.execute()
+        # Only an existing hash: a stopped session must not be resurrected as a partial one.
+        if await self.redis.exists(k.session(sid)):
+            await self.redis.hset(k.session(sid), "worker", self.worker_id)
+
+    async def _announce(self, session: TranscodeSession, n: int) -> None:
+        started = time.monotonic()
+        variant = session.last_variant
+        if await session.wait_made(variant, n, FIRST_SEGMENT_TIMEOUT):
+            metrics.FIRST_SEGMENT.observe(time.monotonic() - started)
+            await self._publish(session.sid, "ready", segment=n, variant=variant)
+        elif not session.closed:
+            await self._publish(session.sid, "failed", error=session.error or "no first segment")
+            await self.end(session, "failed")
+
+    async def _publish(self, sid: str, kind: str, **data: Any) -> None:
+        message = {"type": kind, "sid": sid, "worker": self.worker_id, "address": self.address, **data}
+        await self.redis.publish(self.keys.session_events(sid), json.dumps(message))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- watching leases ---------------------------------------------------------------------
+    async def _watch_loop(self) -> None:
+        while True:
+            await asyncio.sleep(CHECK_EVERY)
+            try:
+                await self._check_sessions()
+            except Exception:
+                log.warning("lease check failed", exc_info=True)
+
+    async def _check_sessions(self) -> None:
+        sessions = list(self.sessions.values())
+        if not sessions:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for s in sessions:
+                pipe.exists(self.keys.lease(s.sid))
+                pipe.get(self.keys.session_map(s.sid))
+            replies = await pipe.execute()
+        for i, s in enumerate(sessions):
+            lease_ok, route = replies[2 * i], replies[2 * i + 1]
+            if not lease_ok:
+                await self.end(s, "lease lapsed")
+            elif route and route != self.address:
+                await self.end(s, f"taken over by {route}", keep_route=True)
+            else:
+                s.check_throttle()
+
+    async def end(self, session: TranscodeSession, why: str, *, keep_route: bool = False) -> None:
+        """Stop a session: FFmpeg killed, scratch freed, its keys cleared, its job acked."""
+        if self.sessions.get(session.sid) is not session:
+            return
+        del self.sessions[session.sid]
+        metrics.SESSIONS.set(len(self.sessions))
+        log.info("session %s ended: %s", session.sid, why)
+        await session.close()
+        await self._release(session, keep_route=keep_route)
+        await queue.ack(self.redis, self.keys, self.worker_id, session.raw)
+
+    async def _release(self, session: TranscodeSession, *, keep_route: bool = False) -> None:
+        if not keep_route:
+            await leases.clear_route(self.redis, self.keys, session.sid, self.address)
+        await self.redis.lrem(self.keys.active_transcode, 0, leases.active_entry(session.sid, self.worker_id))
+
+    # -- draining ----------------------------------------------------------------------------
+    async def _drain(self) -> None:
+        """Give every session back to the queue at the segment its player needs next."""
+        for session in list(self.sessions.values()):
+            del self.sessions[session.sid]
+            nxt = session.resume_segment()
+            job = session.job.at_segment(nxt, session.last_variant)
+            try:
+                await queue.requeue(self.redis, self.keys, self.worker_id, session.raw, job)
+                await self._release(session)
+                log.info("session %s requeued at segment %d for another worker", session.sid, nxt)
+            except Exception:
+                log.exception("session %s could not be requeued; the reaper will", session.sid)
+            await session.close()
+        metrics.SESSIONS.set(0)
+
+
+async def serve(settings: Settings) -> None:
+    """Connect, run a worker until SIGTERM/SIGINT, drain, close."""
+    settings.require("database_url", "redis_url")
+    redis = async_client(settings.redis_url)
+    pool = await create_pool(settings.database_url, min_size=1, max_size=4)
+    worker = Worker(settings, redis, pool)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, worker.stop)
+    try:
+        await worker.run()
+    finally:
+        await pool.close()
+        await redis.aclose()
 
 
 def main() -> None:
-    """Serve health checks on PORT."""
+    """Entry point: ``python functions/transcode/main.py``."""
     settings = Settings.from_env()
-    configure(settings.log_level)
-    app = Sanic("yaffw-transcode", configure_logging=False)
-
-    @app.get("/healthz")
-    async def healthz(request):  # type: ignore[no-untyped-def]
-        return json({"status": "ok"})
-
-    @app.get("/readyz")
-    async def readyz(request):  # type: ignore[no-untyped-def]
-        return json({"status": "ok"})
-
-    app.run(host=settings.host, port=settings.port, single_process=True, access_log=False, motd=False)
+    configure(settings.log_level, name="transcode")
+    Path(settings.scratch_dir).mkdir(parents=True, exist_ok=True)
+    asyncio.run(serve(settings))

@@ -1,0 +1,253 @@
+"""One playback session on this worker: its segment store and its encoder.
+
+Segments live in ``<scratch>/<variant>/<n>.ts``, moved there by the encoder run that made them.
+A request for segment ``n``:
+
+- already made → served at once;
+- being made, or at most :data:`AHEAD_SECONDS` ahead of the encoder → wait for it;
+- otherwise (a seek far ahead or back, another variant, no encoder) → restart the encoder at ``n``.
+
+An encoder that reaches segments an earlier run made restarts at the first missing one, so a seek
+back then forward again does not encode twice; one that runs far ahead of the player is paused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import shutil
+import time
+from pathlib import Path
+
+from yaffw.media import ffmpeg
+from yaffw.media.source import Plan, Source
+from yaffw.queue import JobPayload
+
+from yaffw_transcode import metrics
+from yaffw_transcode.encoder import Encoder
+
+log = logging.getLogger(__name__)
+
+# Waiting for the encoder to reach a segment this far ahead beats restarting it (a cold start costs
+# about one segment's encode on a small CPU).
+AHEAD_SECONDS = 12.0
+# Pause FFmpeg when it is this far ahead of what the player fetched (RAM disk and CPU for others).
+PAUSE_AHEAD_SECONDS = 120.0
+# A segment whose encoder failed this many times in a row fails the session.
+MAX_FAILURES = 3
+
+
+class NotReady(Exception):
+    """The segment is being made but was not ready in time."""
+
+
+class SessionFailed(Exception):
+    """FFmpeg cannot make this session's segments."""
+
+
+class BeyondEnd(Exception):
+    """The segment lies past the end of the media streams (the container's duration is longer)."""
+
+
+class TranscodeSession:
+    """State of one session; all methods run on the worker's event loop."""
+
+    def __init__(self, job: JobPayload, raw: str, source: Source, plan: Plan, scratch: Path, hw: ffmpeg.HwAccel):
+        self.job = job
+        self.raw = raw  # the processing-list entry this session holds
+        self.source = source
+        self.plan = plan
+        self.scratch = scratch
+        self.hw = hw
+        self.sid = job.sid
+        self.encoder: Encoder | None = None
+        self.made: dict[str, set[int]] = {}
+        # Per variant, the first segment FFmpeg cannot make because the streams end before it.
+        self.beyond: dict[str, int] = {}
+        self.last_served = -1
+        self.last_variant = job.variant if job.variant else plan.variants[0].name
+        self.failures = 0
+        self.error: str | None = None
+        self.closed = False
+        self.started_at = time.monotonic()
+        self._runs = 0
+        self._changed = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._background: asyncio.Task[None] | None = None
+
+    @property
+    def segment_count(self) -> int:
+        """How many segments the playlist lists."""
+        return len(self.plan.starts)
+
+    def _ahead(self) -> int:
+        return max(1, math.ceil(AHEAD_SECONDS / self.job.segment_seconds))
+
+    def is_made(self, variant: str, n: int) -> bool:
+        """True when segment ``n`` of ``variant`` is complete in scratch."""
+        return n in self.made.get(variant, ())
+
+    def path(self, variant: str, n: int) -> Path:
+        """Where segment ``n`` of ``variant`` is kept."""
+        return self.scratch / variant / f"{n}.ts"
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    def _mark_beyond(self, variant: str, n: int) -> None:
+        self.beyond[variant] = min(self.beyond.get(variant, n), n)
+        self._notify()
+
+    def _on_segment(self, enc: Encoder, n: int, made_at: Path) -> None:
+        if not made_at.exists() or made_at.stat().st_size == 0:
+            # Nothing left to put in it: the streams ended before this segment's start.
+            made_at.unlink(missing_ok=True)
+            self._mark_beyond(enc.variant, n)
+            return
+        dest = self.path(enc.variant, n)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        made_at.replace(dest)  # atomic: a reader of an older copy keeps its file
+        self.made.setdefault(enc.variant, set()).add(n)
+        self.failures = 0
+        metrics.SEGMENTS_MADE.inc()
+        self._notify()
+        nxt = n + 1
+        if nxt < self.segment_count and self.is_made(enc.variant, nxt) and enc is self.encoder:
+            # Caught up with an earlier run: continue after what already exists.
+            missing = next((m for m in range(nxt, self.segment_count) if not self.is_made(enc.variant, m)), None)
+            self._background = asyncio.create_task(self._catch_up(enc, missing))
+
+    async def _catch_up(self, enc: Encoder, missing: int | None) -> None:
+        async with self._lock:
+            if enc is not self.encoder or self.closed:
+                return
+            if missing is None:
+                await enc.stop()
+            else:
+                await self._restart(enc.variant, missing)
+
+    def _on_exit(self, enc: Encoder) -> None:
+        if enc.failed and enc is self.encoder:
+            self.failures += 1
+            self.error = enc.stderr_tail[-300:] or f"ffmpeg exited with {enc.returncode}"
+        elif enc.returncode == 0 and not enc.stopped and enc.head < self.segment_count:
+            self._mark_beyond(enc.variant, enc.head)
+        if enc.run_dir.exists():
+            shutil.rmtree(enc.run_dir, ignore_errors=True)
+        self._notify()
+
+    async def _restart(self, variant: str, n: int) -> None:
+        """Stop the current encoder and start one for ``variant`` at segment ``n`` (lock held)."""
+        if self.encoder is not None:
+            await self.encoder.stop()
+        if self.closed:
+            return
+        v = self.plan.variant(variant)
+        assert v is not None
+        self._runs += 1
+        spec = ffmpeg.EncodeSpec(
+            source=self.source.path, variant=v, starts=self.plan.starts, start_segment=n,
+            out_dir=self.scratch / f".run{self._runs}", audio=self.job.audio, audio_index=self.job.audio_index,
+            audio_source_codec=(self.source.audio or {}).get("codec"), has_video=self.source.video is not None,
+            keyframes=self.plan.keyframes, duration=self.source.duration,
+        )  # fmt: skip
+        enc = Encoder(ffmpeg.build(spec, self.hw), variant, n, spec.out_dir, self._on_segment, self._on_exit)
+        self.encoder = enc
+        if self._runs > 1:
+            metrics.RESTARTS.inc()
+        log.info("session %s: encoder for %s from segment %d (run %d)", self.sid, variant, n, self._runs)
+        await enc.launch()
+
+    def _needs_restart(self, variant: str, n: int) -> bool:
+        enc = self.encoder
+        if enc is None or enc.variant != variant or enc.stopped or enc.returncode is not None:
+            return True
+        return not enc.start <= n <= enc.head + self._ahead() - 1
+
+    async def start(self, variant: str | None, n: int) -> None:
+        """Make sure segment ``n`` of ``variant`` (default: the first variant) is made or being made."""
+        name = variant or self.last_variant
+        async with self._lock:
+            if not self.is_made(name, n) and self._needs_restart(name, n):
+                await self._restart(name, n)
+
+    async def segment(self, variant: str, n: int, wait: float) -> Path:
+        """The file of segment ``n``, waiting up to ``wait`` seconds for it.
+
+        :raises NotReady: still being made after ``wait``. :raises SessionFailed: FFmpeg keeps failing.
+        """
+        deadline = time.monotonic() + wait
+        self.last_variant = variant
+        while True:
+            if self.closed:
+                raise SessionFailed("session ended")
+            if n >= self.beyond.get(variant, self.segment_count):
+                raise BeyondEnd(f"segment {n} is past the end of the media")
+            if self.is_made(variant, n):
+                self.last_served = n  # players fetch in order; after a seek, the latest is where they are
+                self._throttle(n)
+                return self.path(variant, n)
+            if self.failures >= MAX_FAILURES:
+                raise SessionFailed(self.error or "ffmpeg failed")
+            changed = self._changed
+            await self.start(variant, n)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise NotReady(f"segment {n} not ready")
+            try:
+                await asyncio.wait_for(changed.wait(), remaining)
+            except TimeoutError:
+                continue
+
+    def _throttle(self, served: int) -> None:
+        enc = self.encoder
+        if enc is None or enc.variant != self.last_variant:
+            return
+        lead = (enc.head - served) * self.job.segment_seconds
+        if lead > PAUSE_AHEAD_SECONDS:
+            enc.pause()
+        else:
+            enc.resume()
+
+    def check_throttle(self) -> None:
+        """Pause or resume the encoder by how far ahead of the player it is (called periodically)."""
+        self._throttle(max(self.last_served, self.job.start_segment))
+
+    def resume_segment(self) -> int:
+        """Where another worker should continue: the segment after the last one the player fetched."""
+        if self.last_served < 0:
+            return self.job.start_segment
+        return min(self.last_served + 1, self.segment_count - 1)
+
+    def ready_segment_made(self, n: int) -> bool:
+        """True once the segment a job started at exists (the worker then publishes ``ready``)."""
+        return self.is_made(self.last_variant, n)
+
+    async def wait_made(self, variant: str, n: int, timeout: float) -> bool:
+        """Wait until segment ``n`` exists; False on timeout, failure or close."""
+        deadline = time.monotonic() + timeout
+        while not self.is_made(variant, n):
+            if n >= self.beyond.get(variant, self.segment_count):
+                return False
+            if self.closed or (self.failures >= 1 and (self.encoder is None or not self.encoder.running)):
+                return False
+            changed = self._changed
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            try:
+                await asyncio.wait_for(changed.wait(), remaining)
+            except TimeoutError:
+                return False
+        return True
+
+    async def close(self) -> None:
+        """Stop FFmpeg and free scratch."""
+        self.closed = True
+        async with self._lock:
+            if self.encoder is not None:
+                await self.encoder.stop()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        self._notify()

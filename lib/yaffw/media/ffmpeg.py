@@ -1,0 +1,216 @@
+"""FFmpeg arguments for one encoder run of an HLS session (DESIGN §5).
+
+One run makes MPEG-TS segments ``start_segment, start_segment+1, ...`` of one variant with FFmpeg's
+segment muxer. What keeps segments of different runs (after a seek, a restart or a failover to
+another worker) on one timeline:
+
+- ``-copyts -start_at_zero -avoid_negative_ts disabled -muxdelay 0``: output timestamps are the
+  source's (from 0), so segment ``n`` starts at its playlist time whichever run made it;
+- ``-segment_times`` lists the absolute boundaries, ``-segment_start_number`` numbers the files;
+- transcoded video gets keyframes forced on exactly those times (``-force_key_frames``), copied
+  video is cut on the source keyframes the boundaries were chosen from;
+- ``-segment_list pipe:1``: FFmpeg prints each segment's file name once it is complete.
+
+The hardware choice (``YAFFW_HWACCEL``) changes only decoding, scaling and the video encoder: one
+:class:`HwAccel` per choice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from yaffw.media.hls import Variant, output_audio_codec
+
+# Audio codecs MPEG-TS can carry; anything else (Vorbis, FLAC, PCM, ...) is re-encoded to AAC.
+TS_AUDIO = frozenset({"aac", "mp3", "mp2", "ac3", "eac3", "opus"})
+# A segment list needs at least one time; this one is never reached.
+_NO_MORE_CUTS = "99999999"
+
+
+class HwAccel(Protocol):
+    """Decode, scale and encode arguments of one hardware choice."""
+
+    name: str
+
+    def decode_args(self) -> list[str]:
+        """Input options placed before ``-i`` (hardware decoding)."""
+        ...
+
+    def video_args(self, width: int, height: int, bitrate: int) -> list[str]:
+        """Filter and encoder options producing H.264 High at ``width``x``height``, ``bitrate`` b/s."""
+        ...
+
+
+def _rate(bitrate: int) -> list[str]:
+    # Peak 1.5x the average (the master playlist's BANDWIDTH says so); a 2 s buffer at that peak.
+    return ["-b:v", str(bitrate), "-maxrate", str(bitrate * 3 // 2), "-bufsize", str(bitrate * 3)]
+
+
+@dataclass(frozen=True)
+class Software:
+    """libx264 on the CPU (``none``): what the tests run end to end."""
+
+    name: str = "none"
+    preset: str = "veryfast"
+
+    def decode_args(self) -> list[str]:
+        return []
+
+    def video_args(self, width: int, height: int, bitrate: int) -> list[str]:
+        # sc_threshold 0: no scene-cut keyframes between the forced ones (they would not hurt the
+        # cuts, but cost bits); yuv420p: 10-bit sources become 8-bit, which every player decodes.
+        return ["-vf", f"scale={width}:{height}", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset",
+                self.preset, "-profile:v", "high", "-sc_threshold", "0", *_rate(bitrate)]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Nvenc:
+    """NVIDIA: CUDA decoding, ``scale_cuda``, ``h264_nvenc``; frames stay in GPU memory."""
+
+    name: str = "nvenc"
+    preset: str = "p4"
+
+    def decode_args(self) -> list[str]:
+        return ["-hwaccel", "cuda", "-hwaccel_output_format", "cuda"]
+
+    def video_args(self, width: int, height: int, bitrate: int) -> list[str]:
+        # format=nv12|cuda,hwupload: frames the decoder could not keep on the GPU (software
+        # fallback) are uploaded; scale_cuda's format=nv12 turns 10-bit into 8-bit for H.264.
+        # forced-idr: a forced keyframe must be an IDR or the segment muxer cannot cut there.
+        return ["-vf", f"format=nv12|cuda,hwupload,scale_cuda={width}:{height}:format=nv12", "-c:v", "h264_nvenc",
+                "-preset", self.preset, "-profile:v", "high", "-rc", "vbr", "-no-scenecut", "1", "-forced-idr", "1",
+                *_rate(bitrate)]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Vaapi:
+    """Intel/AMD through VA-API: ``scale_vaapi``, ``h264_vaapi`` (no presets)."""
+
+    device: str = "/dev/dri/renderD128"
+    name: str = "vaapi"
+
+    def decode_args(self) -> list[str]:
+        return ["-hwaccel", "vaapi", "-hwaccel_device", self.device, "-hwaccel_output_format", "vaapi"]
+
+    def video_args(self, width: int, height: int, bitrate: int) -> list[str]:
+        return ["-vf", f"format=nv12|vaapi,hwupload,scale_vaapi=w={width}:h={height}:format=nv12",
+                "-c:v", "h264_vaapi", "-profile:v", "high", *_rate(bitrate)]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Qsv:
+    """Intel Quick Sync: ``scale_qsv``, ``h264_qsv``."""
+
+    device: str = "/dev/dri/renderD128"
+    name: str = "qsv"
+    preset: str = "veryfast"
+
+    def decode_args(self) -> list[str]:
+        return ["-hwaccel", "qsv", "-qsv_device", self.device, "-hwaccel_output_format", "qsv"]
+
+    def video_args(self, width: int, height: int, bitrate: int) -> list[str]:
+        return ["-vf", f"format=nv12|qsv,hwupload=extra_hw_frames=64,scale_qsv=w={width}:h={height}:format=nv12",
+                "-c:v", "h264_qsv", "-preset", self.preset, "-profile:v", "high", "-forced_idr", "1",
+                *_rate(bitrate)]  # fmt: skip
+
+
+def hwaccel(name: str, device: str | Path = "/dev/dri/renderD128") -> HwAccel:
+    """The :class:`HwAccel` for ``settings.hwaccel`` (``device``: the VA-API/QSV render node).
+
+    :raises ValueError: for an unknown name.
+    """
+    if name == "none":
+        return Software()
+    if name == "nvenc":
+        return Nvenc()
+    if name == "vaapi":
+        return Vaapi(str(device))
+    if name == "qsv":
+        return Qsv(str(device))
+    raise ValueError(f"unknown hwaccel {name!r}")
+
+
+@dataclass(frozen=True)
+class EncodeSpec:
+    """What one encoder run makes.
+
+    ``starts`` are every segment's start time (from :func:`yaffw.media.hls.boundaries`),
+    ``keyframes`` the source keyframes (copied video only), ``audio`` the job's audio
+    (``"copy"``, ``None`` or ``{codec, channels, bitrate, stream_index}``).
+    """
+
+    source: str
+    variant: Variant
+    starts: Sequence[float]
+    start_segment: int
+    out_dir: Path
+    audio: dict[str, Any] | str | None = "copy"
+    audio_index: int | None = None
+    audio_source_codec: str | None = None
+    has_video: bool = True
+    keyframes: Sequence[float] = field(default_factory=tuple)
+    duration: float = 0.0
+
+
+def _t(seconds: float) -> str:
+    return f"{seconds:.6f}"
+
+
+def _seek(spec: EncodeSpec) -> list[str]:
+    n = spec.start_segment
+    if n == 0:
+        return []
+    start = spec.starts[n]
+    if not spec.variant.copy or not spec.has_video:
+        return ["-ss", _t(start)]  # accurate seek: frames before `start` are decoded and dropped
+    # Copied video starts on a keyframe. Seeking exactly to one may land on the keyframe before it
+    # (rounding), so aim between it and the next keyframe: the demuxer goes back to ours.
+    after = [k for k in spec.keyframes if k > start + 1e-3]
+    target = (start + after[0]) / 2 if after else (start + max(spec.duration, start + 0.2)) / 2
+    return ["-noaccurate_seek", "-ss", _t(target)]
+
+
+def _audio(spec: EncodeSpec) -> list[str]:
+    if spec.audio is None:
+        return ["-an"]
+    mapping = ["-map", f"0:{spec.audio_index}"] if spec.audio_index is not None else ["-map", "0:a:0?"]
+    if spec.audio == "copy":
+        if (spec.audio_source_codec or "aac") in TS_AUDIO:
+            return [*mapping, "-c:a", "copy"]
+        return [*mapping, "-c:a", "aac", "-b:a", "192000", "-ac", "2"]
+    assert isinstance(spec.audio, dict)
+    codec = output_audio_codec(spec.audio.get("codec"))
+    encoder = "libmp3lame" if codec == "mp3" else "aac"
+    channels = 2 if codec == "mp3" else int(spec.audio.get("channels") or 2)
+    return [*mapping, "-c:a", encoder, "-b:a", str(int(spec.audio.get("bitrate") or 128_000)), "-ac", str(channels)]
+
+
+def build(spec: EncodeSpec, hw: HwAccel) -> list[str]:
+    """The full FFmpeg command line (``argv``) for ``spec`` on ``hw``."""
+    v = spec.variant
+    transcode = spec.has_video and not v.copy
+    cuts = [_t(t) for t in spec.starts[spec.start_segment + 1 :]]
+    args = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-loglevel", "warning", "-y"]
+    if transcode:
+        args += hw.decode_args()
+    args += [*_seek(spec), "-fflags", "+genpts", "-i", spec.source,
+             "-copyts", "-start_at_zero", "-avoid_negative_ts", "disabled", "-muxdelay", "0", "-muxpreload", "0",
+             "-max_muxing_queue_size", "4096"]  # fmt: skip
+    if spec.has_video:
+        args += ["-map", "0:V:0"]
+        if transcode:
+            args += hw.video_args(v.width, v.height, v.bitrate)
+            args += ["-force_key_frames", ",".join(cuts) if cuts else _t(spec.starts[spec.start_segment])]
+        else:
+            args += ["-c:v", "copy"]
+    else:
+        args += ["-vn"]
+    args += _audio(spec)
+    args += ["-sn", "-dn", "-f", "segment", "-segment_format", "mpegts", "-segment_times",
+             ",".join(cuts) if cuts else _NO_MORE_CUTS, "-segment_time_delta", "0.05",
+             "-segment_start_number", str(spec.start_segment), "-segment_list", "pipe:1",
+             "-segment_list_type", "flat", str(spec.out_dir / "%d.ts")]  # fmt: skip
+    return args

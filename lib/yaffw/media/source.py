@@ -1,0 +1,89 @@
+"""What the api and the worker both need to know about an HLS session's source file.
+
+:func:`load` reads the item's row and streams from PostgreSQL (paths come from the database, never
+from a URL or a queue message); :func:`plan` turns them and the session's job into the variants and
+segment start times. The api (playlists) and the worker (encoder) call the same two functions, so
+they agree on every segment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from yaffw.errors import NotFound
+from yaffw.media import hls, keyframes
+
+_PICTURE_CODECS = frozenset({"mjpeg", "png", "bmp", "gif", "webp"})
+
+
+@dataclass(frozen=True)
+class Source:
+    """One media file as the database knows it."""
+
+    item_id: str
+    path: str
+    header_hash: str | None
+    duration: float
+    bitrate: int | None
+    video: dict[str, Any] | None
+    audio: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The session's variants (best first) and every segment's start time."""
+
+    variants: list[hls.Variant]
+    starts: list[float]
+    keyframes: list[float]
+
+    def variant(self, name: str | None) -> hls.Variant | None:
+        """The variant called ``name`` (the first one for None)."""
+        if name is None:
+            return self.variants[0]
+        return hls.find_variant(self.variants, name)
+
+
+async def load(conn: asyncpg.Pool | asyncpg.Connection, item_id: str, audio_index: int | None) -> Source:
+    """The item's file and its video and chosen audio stream.
+
+    :raises NotFound: when the item is gone or is not a file with a duration.
+    """
+    try:
+        item = await conn.fetchrow(
+            "SELECT path, header_hash, duration_seconds, bitrate FROM media_items WHERE id = $1::uuid", item_id
+        )
+    except (asyncpg.DataError, ValueError) as exc:
+        raise NotFound("item not found") from exc
+    if item is None or not item["path"] or not item["duration_seconds"]:
+        raise NotFound("item not found or not playable")
+    rows = await conn.fetch(
+        "SELECT stream_index, type, codec, profile, level, width, height, bitrate, channels, is_default "
+        "FROM media_streams WHERE item_id = $1::uuid ORDER BY stream_index",
+        item_id,
+    )
+    streams = [dict(r) for r in rows]
+    videos = [s for s in streams if s["type"] == "video" and (s["codec"] or "") not in _PICTURE_CODECS]
+    audios = [s for s in streams if s["type"] == "audio"]
+    audio = next((s for s in audios if s["stream_index"] == audio_index), None)
+    if audio is None and audios:
+        audio = next((s for s in audios if s["is_default"]), audios[0])
+    return Source(item_id, item["path"], item["header_hash"], float(item["duration_seconds"]), item["bitrate"],
+                  videos[0] if videos else None, audio)  # fmt: skip
+
+
+async def plan(conn: asyncpg.Pool | asyncpg.Connection, source: Source, job: dict[str, Any],
+               max_height: int | None = None) -> Plan:  # fmt: skip
+    """Variants and segment starts for ``job`` (a JobPayload dict) on ``source``.
+
+    Copied video needs the source's keyframes: read from the cache, or probed once and stored.
+    """
+    variants = hls.ladder(job, source.video, source.audio, source_bitrate=source.bitrate, max_height=max_height)
+    seconds = float(job.get("segment_seconds") or 6)
+    kfs: list[float] = []
+    if job.get("video") == "copy" and source.video is not None:
+        kfs = await keyframes.get(conn, source.item_id, source.header_hash, source.path)
+    return Plan(variants, hls.boundaries(source.duration, seconds, kfs or None), kfs)

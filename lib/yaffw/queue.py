@@ -1,0 +1,160 @@
+"""The transcode job queue (DESIGN §3): ``queue:transcode`` → ``processing:{worker_id}``.
+
+Producers push JobPayload JSON on the left; a worker moves the oldest job from the right of the
+queue to the left of its own ``processing`` list in one atomic BLMOVE, so a job is always in exactly
+one list and a worker that dies holding it leaves it where the reaper finds it. A requeued job goes
+to the *right* end: it is an interrupted playback and is taken before jobs that waited less.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from yaffw.errors import BadInput
+from yaffw.keys import Keys
+
+log = logging.getLogger(__name__)
+
+# How long a "job for this session is queued" marker lives: long enough for a worker to take it,
+# short enough that a job lost with its worker is enqueued again by the next request.
+PENDING_TTL = 20
+
+
+@dataclass(frozen=True)
+class JobPayload:
+    """One transcode job: make HLS for session ``sid`` from ``start_segment`` on (DESIGN §3).
+
+    ``video`` is ``"copy"``, ``None`` (no video track) or ``{codec, height, bitrate}``; ``audio`` is
+    ``"copy"``, ``None`` or ``{codec, channels, bitrate, stream_index}``. ``audio_index`` names the
+    source audio track also when it is copied.
+    """
+
+    sid: str
+    item_id: str
+    source_path: str
+    start_segment: int = 0
+    segment_seconds: int = 6
+    video: dict[str, Any] | str | None = "copy"
+    audio: dict[str, Any] | str | None = "copy"
+    hwaccel: str = "none"
+    created_at: float = field(default_factory=time.time)
+    audio_index: int | None = None
+    variant: str | None = None  # the variant to start with (a requeued session keeps its quality)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> JobPayload:
+        """Build from a decoded payload; unknown keys are ignored (newer producers).
+
+        :raises BadInput: when a required field is missing or has the wrong type.
+        """
+        try:
+            job = cls(
+                sid=str(data["sid"]), item_id=str(data["item_id"]), source_path=str(data["source_path"]),
+                start_segment=int(data.get("start_segment") or 0),
+                segment_seconds=int(data.get("segment_seconds") or 6),
+                video=data.get("video"), audio=data.get("audio"), hwaccel=str(data.get("hwaccel") or "none"),
+                created_at=float(data.get("created_at") or time.time()),
+                audio_index=None if data.get("audio_index") in (None, "") else int(data["audio_index"]),
+                variant=str(data["variant"]) if data.get("variant") else None,
+            )  # fmt: skip
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BadInput(f"malformed job payload: {exc!r}", code="bad_job") from exc
+        if job.start_segment < 0 or not 1 <= job.segment_seconds <= 60:
+            raise BadInput("job start_segment/segment_seconds out of range", code="bad_job")
+        if not (job.video in ("copy", None) or isinstance(job.video, dict)):
+            raise BadInput("job video must be 'copy' or an object", code="bad_job")
+        if not (job.audio in ("copy", None) or isinstance(job.audio, dict)):
+            raise BadInput("job audio must be 'copy' or an object", code="bad_job")
+        return job
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> JobPayload:
+        """Parse one queue entry. :raises BadInput: for anything that is not a job."""
+        try:
+            data = json.loads(raw)
+        except ValueError as exc:
+            raise BadInput("job payload is not JSON", code="bad_job") from exc
+        if not isinstance(data, dict):
+            raise BadInput("job payload is not an object", code="bad_job")
+        return cls.from_dict(data)
+
+    def to_json(self) -> str:
+        """The queue entry (compact JSON)."""
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    def at_segment(self, segment: int, variant: str | None = None) -> JobPayload:
+        """The same job starting at ``segment`` (of ``variant``, if given), stamped now."""
+        return replace(self, start_segment=max(0, int(segment)), created_at=time.time(),
+                       variant=variant or self.variant)  # fmt: skip
+
+    @property
+    def copies_video(self) -> bool:
+        """True for direct stream: segment boundaries follow the source's keyframes."""
+        return self.video == "copy"
+
+
+async def enqueue(redis: Any, keys: Keys, job: JobPayload) -> None:
+    """Append a new job (taken after those already waiting)."""
+    await redis.lpush(keys.transcode_queue, job.to_json())
+
+
+async def enqueue_once(redis: Any, keys: Keys, job: JobPayload) -> bool:
+    """Enqueue ``job`` unless one for its session is already waiting; returns whether it did.
+
+    Requeued jobs go to the front (they are interrupted playbacks).
+    """
+    if not await redis.set(keys.session_pending(job.sid), str(job.start_segment), nx=True, ex=PENDING_TTL):
+        return False
+    await redis.rpush(keys.transcode_queue, job.to_json())
+    return True
+
+
+async def take(redis: Any, keys: Keys, worker_id: str, timeout: float = 1.0) -> str | None:
+    """Move the oldest job into ``processing:{worker_id}``; its raw JSON, or None after ``timeout``."""
+    return await redis.blmove(keys.transcode_queue, keys.processing(worker_id), timeout, "RIGHT", "LEFT")
+
+
+async def ack(redis: Any, keys: Keys, worker_id: str, raw: str) -> None:
+    """The worker is done with ``raw`` (finished, failed for good, or dropped as a duplicate)."""
+    await redis.lrem(keys.processing(worker_id), 1, raw)
+
+
+async def requeue(redis: Any, keys: Keys, worker_id: str, raw: str, job: JobPayload) -> None:
+    """Atomically replace ``raw`` in the worker's list by ``job`` at the front of the queue."""
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.lrem(keys.processing(worker_id), 1, raw)
+        pipe.rpush(keys.transcode_queue, job.to_json())
+        pipe.set(keys.session_pending(job.sid), str(job.start_segment), ex=PENDING_TTL)
+        await pipe.execute()
+
+
+async def held(redis: Any, keys: Keys, worker_id: str) -> list[tuple[str, JobPayload | None]]:
+    """Every job in ``processing:{worker_id}`` as ``(raw, parsed or None if malformed)``."""
+    out: list[tuple[str, JobPayload | None]] = []
+    for raw in await redis.lrange(keys.processing(worker_id), 0, -1):
+        try:
+            out.append((raw, JobPayload.from_json(raw)))
+        except BadInput:
+            out.append((raw, None))
+    return out
+
+
+async def requeue_session(redis: Any, keys: Keys, worker_id: str, sid: str, job: JobPayload) -> int:
+    """Move the jobs of ``sid`` held by (dead) ``worker_id`` back to the queue as one ``job``.
+
+    Returns how many held entries were removed. The new job is pushed even when the worker held
+    none (it may have acked them already), so the session is served again.
+    """
+    entries = [raw for raw, parsed in await held(redis, keys, worker_id) if parsed and parsed.sid == sid]
+    async with redis.pipeline(transaction=True) as pipe:
+        for raw in entries:
+            pipe.lrem(keys.processing(worker_id), 1, raw)
+        pipe.rpush(keys.transcode_queue, job.to_json())
+        pipe.set(keys.session_pending(sid), str(job.start_segment), ex=PENDING_TTL)
+        await pipe.execute()
+    log.info("requeued session %s from worker %s at segment %d", sid, worker_id, job.start_segment)
+    return len(entries)
