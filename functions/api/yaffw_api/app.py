@@ -40,6 +40,7 @@ BLUEPRINTS = [
     "yaffw_api.direct_play",
     "yaffw_api.playback",
     "yaffw_api.playback_sessions",
+    "yaffw_api.hls",
     "yaffw_api.pages_player",
     "yaffw_api.pages_admin_sessions",
 ]

@@ -42,6 +42,13 @@ from yaffw_transcode.session import TranscodeSession
 log = logging.getLogger(__name__)
 
 CHECK_EVERY = 1.0
+# Route and owner change together, so an api never sees the new route with the old (dead) owner.
+# Only an existing session hash gets the field: a stopped session is not resurrected as a stub.
+_CLAIM = """
+redis.call('set', KEYS[1], ARGV[1])
+if redis.call('exists', KEYS[2]) == 1 then redis.call('hset', KEYS[2], 'worker', ARGV[2]) end
+return 1
+"""
 # Longest wait for a job's first segment before it is reported failed.
 FIRST_SEGMENT_TIMEOUT = 120.0
 
@@ -189,17 +196,14 @@ class Worker:
         self._spawn(self._announce(session, start))
 
     async def _claim(self, session: TranscodeSession) -> None:
-        """Route the session here: map, the session's worker field, the active list."""
+        """Route the session here: map, the session's worker field (both at once), the active list."""
         k, sid = self.keys, session.sid
         entry = leases.active_entry(sid, self.worker_id)
+        await self.redis.eval(_CLAIM, 2, k.session_map(sid), k.session(sid), self.address, self.worker_id)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(k.session_map(sid), self.address)
             pipe.lrem(k.active_transcode, 0, entry)
             pipe.lpush(k.active_transcode, entry)
             await pipe.execute()
-        # Only an existing hash: a stopped session must not be resurrected as a partial one.
-        if await self.redis.exists(k.session(sid)):
-            await self.redis.hset(k.session(sid), "worker", self.worker_id)
 
     async def _announce(self, session: TranscodeSession, n: int) -> None:
         started = time.monotonic()

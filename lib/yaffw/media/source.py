@@ -39,6 +39,7 @@ class Plan:
     variants: list[hls.Variant]
     starts: list[float]
     keyframes: list[float]
+    duration: float
 
     def variant(self, name: str | None) -> hls.Variant | None:
         """The variant called ``name`` (the first one for None)."""
@@ -86,4 +87,4 @@ async def plan(conn: asyncpg.Pool | asyncpg.Connection, source: Source, job: dic
     kfs: list[float] = []
     if job.get("video") == "copy" and source.video is not None:
         kfs = await keyframes.get(conn, source.item_id, source.header_hash, source.path)
-    return Plan(variants, hls.boundaries(source.duration, seconds, kfs or None), kfs)
+    return Plan(variants, hls.boundaries(source.duration, seconds, kfs or None), kfs, source.duration)

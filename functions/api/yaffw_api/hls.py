@@ -1,0 +1,114 @@
+"""HLS for a playback session (DESIGN §5.3, §9): playlists answered here, segments proxied.
+
+- ``GET /api/sessions/{sid}/master.m3u8``: the variants (ladder capped at the source, the client's
+  limits and the decision); also queues the session's job if no worker has it, so the encoder
+  starts while the player reads playlists.
+- ``GET /api/sessions/{sid}/{variant}/index.m3u8``: the complete VOD playlist, from the duration
+  (and, for copied video, the source's keyframes), without waiting for any worker.
+- ``GET /api/sessions/{sid}/{variant}/{n}.ts``: the segment, through :mod:`yaffw_api.hls_proxy`.
+
+Every request needs the session's owner (or an admin) with access to the item's library, by an
+access token or the ``?token=`` scoped to ``session:<sid>``, and renews the session's lease.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+
+from sanic import Blueprint, Request, Sanic
+from sanic.response import HTTPResponse, text
+from yaffw import leases, sessions
+from yaffw.errors import NotFound
+from yaffw.media import hls
+from yaffw.media import source as media_source
+from yaffw.sessions import PlaybackSession
+
+from yaffw_api import hls_proxy
+from yaffw_api.access import visible_item
+from yaffw_api.auth import require_user
+from yaffw_api.context import Deps, deps
+
+bp = Blueprint("hls")
+
+PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
+_SEGMENT = re.compile(r"^(\d{1,7})\.ts$")
+_PLAN_CACHE = 512
+
+
+@bp.listener("before_server_start")
+async def _open(app: Sanic) -> None:
+    app.ctx.hls_client = hls_proxy.client()
+    app.ctx.hls_plans = OrderedDict()
+
+
+@bp.listener("after_server_stop")
+async def _close(app: Sanic) -> None:
+    await app.ctx.hls_client.aclose()
+
+
+async def _session(request: Request, sid: str) -> tuple[Deps, PlaybackSession]:
+    """The caller's HLS session, lease renewed. :raises NotFound: absent, not theirs, direct play."""
+    user = await require_user(request, scope=f"session:{sid}")
+    d = deps(request)
+    session = await sessions.get(d.redis, d.keys, sid) if len(sid) <= 64 else None
+    if session is None or (session.user_id != user.id and not user.is_admin) or session.job is None:
+        raise NotFound("session not found")
+    assert d.pool is not None
+    await visible_item(d.pool, user, session.item_id, "i.id")
+    await leases.renew(d.redis, d.keys, sid, d.settings.lease_seconds)
+    return d, session
+
+
+async def _plan(request: Request, d: Deps, session: PlaybackSession) -> media_source.Plan:
+    """The session's variants and segment starts (cached per session and job)."""
+    cache: OrderedDict = request.app.ctx.hls_plans
+    key = (session.sid, repr(session.job), session.max_height)
+    plan = cache.get(key)
+    if plan is None:
+        assert d.pool is not None
+        src = await media_source.load(d.pool, session.item_id, (session.job or {}).get("audio_index"))
+        plan = await media_source.plan(d.pool, src, session.job or {}, session.max_height)
+        cache[key] = plan
+        while len(cache) > _PLAN_CACHE:
+            cache.popitem(last=False)
+    cache.move_to_end(key)
+    return plan
+
+
+def _query(request: Request) -> str:
+    """The scoped token again for the URIs a playlist lists (players cannot add headers)."""
+    token = request.args.get("token")
+    return f"?token={token}" if token else ""
+
+
+def _playlist(body: str) -> HTTPResponse:
+    return text(body, content_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/api/sessions/<sid>/master.m3u8")
+async def master(request: Request, sid: str) -> HTTPResponse:
+    """The master playlist."""
+    d, session = await _session(request, sid)
+    plan = await _plan(request, d, session)
+    start = hls.segment_at(plan.starts, session.position_seconds or 0.0)
+    await hls_proxy.ensure_job(d, session, plan.variants[0].name, start)
+    q = _query(request)
+    return _playlist(hls.master_playlist(plan.variants, lambda v: f"{v.name}/index.m3u8{q}"))
+
+
+@bp.get("/api/sessions/<sid>/<variant>/<name>")
+async def variant_file(request: Request, sid: str, variant: str, name: str) -> HTTPResponse | None:
+    """A variant's media playlist (``index.m3u8``) or one of its segments (``<n>.ts``)."""
+    d, session = await _session(request, sid)
+    plan = await _plan(request, d, session)
+    if plan.variant(variant) is None:
+        raise NotFound("no such variant")
+    if name == "index.m3u8":
+        q = _query(request)
+        return _playlist(hls.media_playlist(plan.starts, plan.duration, lambda n: f"{n}.{hls.SEGMENT_EXT}{q}"))
+    match = _SEGMENT.match(name)
+    if match is None or int(match.group(1)) >= len(plan.starts):
+        raise NotFound("no such segment")
+    return await hls_proxy.serve_segment(request, d, request.app.ctx.hls_client, session, variant,
+                                         int(match.group(1)))  # fmt: skip
