@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from yaffw.media.fingerprint import header_hash
 from yaffw.media.probe import MediaError, probe
-from yaffw.media.stills import extract_still, image_size
+from yaffw.media.stills import image_size
 from yaffw_scan import nfo, sidecars
 from yaffw_scan.identify import identify, sort_name
 from yaffw_scan.lock import merge_requests
@@ -141,7 +141,8 @@ def test_probe_and_still_on_generated_media(sample_media):
     info = probe(sample_media.episodes[0])
     assert info.duration_seconds == pytest.approx(12, abs=0.2) and info.tags["title"] == "Episode 1"
     assert [(s.type, s.codec) for s in info.streams] == [("video", "h264"), ("audio", "aac")]
-    still = extract_still(sample_media.mkv)
+    assert info.still is None  # only when asked for
+    still = probe(sample_media.mkv, still_at=0.1).still
     assert (still.width, still.height) == (1280, 720) and still.data[:2] == b"\xff\xd8"
     assert image_size(sample_media.mp4.parent / "poster.jpg") == (400, 600)
     with pytest.raises(MediaError, match="truncated"):

@@ -11,7 +11,6 @@ import logging
 import os
 from dataclasses import dataclass
 
-from yaffw.media.probe import MediaError
 from yaffw.media.stills import Still, image_size
 from yaffw.storage import ObjectStore
 
@@ -43,7 +42,7 @@ def load_sidecar(kind: str, path: str) -> Picture | None:
         with open(path, "rb") as f:
             data = f.read()
         width, height = image_size(path)
-    except (OSError, MediaError) as exc:
+    except (OSError, ValueError) as exc:
         log.warning("ignoring image %s: %s", path, exc)
         return None
     content_type = _TYPES.get(os.path.splitext(path)[1].lower(), "image/jpeg")

@@ -2,8 +2,9 @@
 
 All of it blocks, so it runs in a thread pool of ``YAFFW_SCAN_CONCURRENCY`` threads: that is the bound
 on how many files are open at once. PyAV releases the GIL while FFmpeg demuxes and decodes, so the
-threads do use several cores. ``opened`` counts every time a media file is opened (hash, probe,
-still), which is how the tests prove that a rescan of an unchanged library opens none.
+threads do use several cores. ``opened`` counts every time a media file is opened (header hash;
+probe, with the still taken in the same open), which is how the tests prove that a rescan of an
+unchanged library opens none.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from yaffw.media.fingerprint import header_hash
-from yaffw.media.probe import MediaError, MediaInfo, StreamInfo, probe
-from yaffw.media.stills import extract_still
+from yaffw.media.probe import MediaInfo, StreamInfo, probe
 
 from yaffw_scan import images, nfo, sidecars
 from yaffw_scan.images import Picture
@@ -68,16 +68,14 @@ class Prober:
 
     def _read(self, file: MediaFile, cars: sidecars.Sidecars, known_hash: str | None) -> Facts:
         digest = known_hash or self._hash(file)
-        self._count(probed=True)
-        media = probe(file.path)
-        info = nfo.read(cars.nfo) if cars.nfo else None
         pictures = [p for kind, path in cars.images.items() if (p := images.load_sidecar(kind, path))]
-        if media.video is not None and not any(p.kind == "primary" for p in pictures):
-            self._count()
-            try:
-                pictures.append(images.from_still(extract_still(file.path)))
-            except MediaError as exc:  # playable but no decodable frame: an item without a picture
-                log.warning("no still from %s: %s", file.path, exc)
+        # Without a sidecar poster, take a still at 10% while the file is open for the probe anyway.
+        want_still = not any(p.kind == "primary" for p in pictures)
+        self._count(probed=True)
+        media = probe(file.path, still_at=0.1 if want_still else None)
+        info = nfo.read(cars.nfo) if cars.nfo else None
+        if media.still is not None:
+            pictures.append(images.from_still(media.still))
         first_free = max((s.index for s in media.streams), default=-1) + 1
         subtitles = sidecars.subtitle_streams(file.path, cars.subtitles, first_free)
         return Facts(digest, media, info, pictures, subtitles)

@@ -12,6 +12,7 @@ Stream facts use FFmpeg's spellings (codec ``h264``, ``hevc``, ``aac``; containe
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -20,6 +21,9 @@ import av
 import av.error
 
 from yaffw.errors import YaffwError
+from yaffw.media.stills import PICTURE_CODECS, Still, grab
+
+log = logging.getLogger(__name__)
 
 # Past this share of the duration there must still be packets, else the file is cut short.
 _END_CHECK_AT = 0.9
@@ -74,11 +78,12 @@ class MediaInfo:
     bitrate: int | None
     streams: tuple[StreamInfo, ...]
     tags: dict[str, str] = field(default_factory=dict)
+    still: Still | None = None
 
     @property
     def video(self) -> StreamInfo | None:
         """The first video stream that is a moving picture (not cover art)."""
-        return next((s for s in self.streams if s.type == "video" and s.codec not in ("mjpeg", "png")), None)
+        return next((s for s in self.streams if s.type == "video" and s.codec not in PICTURE_CODECS), None)
 
 
 def _positive(value: Any) -> int | None:
@@ -153,11 +158,13 @@ def _check_end(container: Any, duration: float, size: int) -> None:
     raise MediaError(f"truncated: the data ends before {target:.1f} s of {duration:.1f} s")
 
 
-def probe(path: str | os.PathLike[str], *, check_end: bool = True) -> MediaInfo:
+def probe(path: str | os.PathLike[str], *, check_end: bool = True, still_at: float | None = None) -> MediaInfo:
     """Container and stream facts of ``path``.
 
     With ``check_end`` (the default) it also reads a few packets at 90% of the duration, so a
-    truncated file fails here rather than at playback.
+    truncated file fails here rather than at playback. With ``still_at`` (a share of the duration)
+    it grabs a JPEG still there while the file is open (``MediaInfo.still``; None if the video
+    cannot be decoded — the file is still playable as far as the probe can tell).
     :raises MediaError: for empty, truncated, corrupt or non-media files.
     :raises OSError: if the file cannot be opened at all (missing, no permission).
     """
@@ -172,12 +179,19 @@ def probe(path: str | os.PathLike[str], *, check_end: bool = True) -> MediaInfo:
                 raise MediaError("no audio or video stream")
             if check_end and duration:
                 _check_end(container, duration, size)
+            still = None
+            if still_at is not None and any(s.type == "video" and s.codec not in PICTURE_CODECS for s in streams):
+                try:
+                    still = grab(container, still_at)
+                except (LookupError, av.error.FFmpegError) as exc:
+                    log.warning("no still from %s: %s", os.fspath(path), exc)
             return MediaInfo(
                 container=container.format.name,
                 duration_seconds=round(duration, 3) if duration else None,
                 bitrate=_positive(container.bit_rate),
                 streams=streams,
                 tags={k.lower(): v for k, v in container.metadata.items()},
+                still=still,
             )
     except av.error.FFmpegError as exc:
         if isinstance(exc, OSError):  # missing, no permission, I/O error: not the file's fault
