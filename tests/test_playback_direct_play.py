@@ -117,6 +117,23 @@ def test_keep_alive_framing(api_url, movie) -> None:
         assert client.get(f"{api_url}/healthz").json() == {"status": "ok"}
 
 
+def test_plain_http_bodies_go_by_sendfile(api_url, movie) -> None:
+    def sent() -> dict[str, float]:
+        text = httpx.get(f"{api_url}/metrics").text
+        out = {"sendfile": 0.0, "copy": 0.0}
+        for line in text.splitlines():
+            if line.startswith("yaffw_api_file_bytes_total{"):
+                mode = line.split('mode="')[1].split('"')[0]
+                out[mode] = float(line.rsplit(" ", 1)[1])
+        return out
+
+    before = sent()
+    assert _get(api_url, movie, {"Range": "bytes=0-65535"}).status_code == 206
+    after = sent()
+    assert after["sendfile"] - before["sendfile"] == 65536
+    assert after["copy"] == before["copy"]
+
+
 def test_content_type_of_matroska(api_url, movie) -> None:
     r = httpx.head(f"{api_url}/api/items/{movie['mkv']}/file", headers=movie["owner"]["headers"])
     assert r.status_code == 200 and r.headers["content-type"] == "video/x-matroska"

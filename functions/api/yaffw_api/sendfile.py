@@ -9,8 +9,8 @@ page cache to the socket with ``os.sendfile(2)``:
    stream, so keep-alive, HEAD and access logging behave as for any response;
 2. once those bytes have left the transport's buffer, the body is written by ``os.sendfile`` on a
    duplicate of the socket's descriptor, waiting for writability with ``loop.add_writer`` on that
-   duplicate (uvloop refuses watchers on a descriptor its transport owns, and does not implement
-   ``loop.sendfile``);
+   duplicate, registered once per transfer (uvloop refuses watchers on a descriptor its transport
+   owns, and does not implement ``loop.sendfile``);
 3. Sanic's byte accounting is told what was sent (``response_bytes_left``), and an empty final
    ``send`` ends the response and refreshes Sanic's response-timeout clock.
 
@@ -26,9 +26,12 @@ import logging
 import os
 from typing import Any
 
+from prometheus_client import Counter
 from sanic import Request
 
 log = logging.getLogger(__name__)
+
+SENT = Counter("yaffw_api_file_bytes_total", "File bytes sent as response bodies", ["mode"])
 
 _SENDFILE_CHUNK = 8 * 1024 * 1024  # per syscall; between chunks Sanic's clock is refreshed
 _READ_CHUNK = 1024 * 1024
@@ -46,14 +49,17 @@ async def send_file_body(request: Request, response: Any, fd: int, offset: int, 
     zero_copy = (
         sock is not None
         and transport.get_extra_info("sslcontext") is None
-        and hasattr(stream, "response_bytes_left")
+        # A slot on Sanic's HTTP/1 stream; unset until the headers go, so look at the class.
+        and hasattr(type(stream), "response_bytes_left")
         and hasattr(os, "sendfile")
     )
     try:
         if zero_copy and length > 0:
             await _sendfile(request, response, sock.fileno(), fd, offset, length)
+            SENT.labels("sendfile").inc(length)
         else:
             await _copy(response, fd, offset, length)
+            SENT.labels("copy").inc(length)
         await response.send(b"", end_stream=True)
     except (ConnectionError, asyncio.CancelledError) as exc:
         log.debug("client left during %s: %s", request.path, exc)
@@ -72,13 +78,32 @@ async def _copy(response: Any, fd: int, offset: int, length: int) -> None:
         await response.send(chunk)
 
 
-async def _writable(loop: asyncio.AbstractEventLoop, fd: int) -> None:
-    ready = loop.create_future()
-    loop.add_writer(fd, lambda: ready.done() or ready.set_result(None))
-    try:
-        await ready
-    finally:
-        loop.remove_writer(fd)
+class _Writable:
+    """Waits for a socket to accept more bytes, registered once per transfer.
+
+    (Adding and removing a watcher at every full socket buffer would create and free a libuv
+    poll handle and make two epoll_ctl calls each time, for every client.)
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, fd: int):
+        self.loop, self.fd = loop, fd
+        self.waiter: asyncio.Future[None] | None = None
+        self.registered = False
+
+    def _ready(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(None)
+
+    async def wait(self) -> None:
+        if not self.registered:
+            self.loop.add_writer(self.fd, self._ready)
+            self.registered = True
+        self.waiter = self.loop.create_future()
+        await self.waiter
+
+    def close(self) -> None:
+        if self.registered:
+            self.loop.remove_writer(self.fd)
 
 
 async def _sendfile(request: Request, response: Any, sock_fd: int, fd: int, offset: int, length: int) -> None:
@@ -92,6 +117,7 @@ async def _sendfile(request: Request, response: Any, sock_fd: int, fd: int, offs
             raise ConnectionResetError("client closed")
         await asyncio.sleep(0.001)
     out = os.dup(sock_fd)
+    writable = _Writable(loop, out)
     try:
         end = offset + length
         while offset < end:
@@ -100,7 +126,7 @@ async def _sendfile(request: Request, response: Any, sock_fd: int, fd: int, offs
             try:
                 sent = os.sendfile(out, fd, offset, min(_SENDFILE_CHUNK, end - offset))
             except BlockingIOError:
-                await _writable(loop, out)
+                await writable.wait()
                 continue
             except OSError as exc:
                 if exc.errno in (errno.EPIPE, errno.ECONNRESET):
@@ -113,4 +139,5 @@ async def _sendfile(request: Request, response: Any, sock_fd: int, fd: int, offs
             if sent == _SENDFILE_CHUNK:
                 await response.send(b"")  # refreshes Sanic's response-timeout clock
     finally:
+        writable.close()
         os.close(out)
