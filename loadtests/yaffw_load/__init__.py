@@ -1,0 +1,1 @@
+"""User classes and helpers for ``loadtests/locustfile.py`` (one module per kind of user)."""

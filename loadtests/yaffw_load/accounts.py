@@ -1,0 +1,45 @@
+"""Before the test: the admin makes sure the load-test accounts exist and see every library."""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+
+from yaffw_load import options
+from yaffw_load.client import ACCOUNT_PREFIX, account_name
+
+log = logging.getLogger(__name__)
+
+
+class SetupError(RuntimeError):
+    """The stack is not usable for a load test (admin login or account set-up failed)."""
+
+
+def ensure(host: str, opts: options.Options) -> int:
+    """Create or update ``opts.accounts`` accounts; returns how many exist now.
+
+    :raises SetupError: the admin cannot log in or an account cannot be made.
+    """
+    http = requests.Session()
+    r = http.post(f"{host}/api/auth/login", json={"username": opts.admin_user, "password": opts.admin_password},
+                  timeout=60)  # fmt: skip
+    if r.status_code != 200:
+        raise SetupError(f"admin login as {opts.admin_user!r} failed: {r.status_code} {r.text[:200]} "
+                         "(set LOADTEST_ADMIN_PASSWORD or YAFFW_ADMIN_PASSWORD)")  # fmt: skip
+    http.headers["Authorization"] = "Bearer " + r.json()["access_token"]
+    library_ids = [lib["id"] for lib in http.get(f"{host}/api/libraries", timeout=60).json()["items"]]
+    existing = {u["name"]: u for u in http.get(f"{host}/api/users", timeout=60).json()["items"]
+                if u["name"].startswith(ACCOUNT_PREFIX)}  # fmt: skip
+    for n in range(opts.accounts):
+        name = account_name(n)
+        body = {"password": opts.account_password, "library_ids": library_ids}
+        if name in existing:
+            # Same password and libraries as this run expects (a changed password revokes old tokens).
+            r = http.patch(f"{host}/api/users/{existing[name]['id']}", json=body, timeout=60)
+        else:
+            r = http.post(f"{host}/api/users", json={"name": name, **body}, timeout=60)
+        if r.status_code not in (200, 201):
+            raise SetupError(f"account {name}: {r.status_code} {r.text[:200]}")
+    log.info("%d load-test accounts ready, each seeing %d libraries", opts.accounts, len(library_ids))
+    return opts.accounts
