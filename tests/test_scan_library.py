@@ -349,3 +349,21 @@ def _quiet_ffmpeg():
     import av.logging
 
     av.logging.set_level(None)
+
+
+async def test_missing_library_folder_is_not_a_deletion(clean_db, redis, settings, media_copy):
+    pool = clean_db
+    movies = await make_library(pool, "Movies", "movies", [media_copy.movies])
+    scanner = make_scanner(pool, redis, settings)
+    await scanner.scan(movies)
+    before = await items(pool, movies)
+    unmounted = media_copy.movies.with_name("movies-away")
+    media_copy.movies.rename(unmounted)  # as an unmounted share looks
+
+    [result] = await scanner.scan(movies)
+
+    assert (result.removed, result.added) == (0, 0)
+    assert set(await items(pool, movies)) == set(before)
+    unmounted.rename(media_copy.movies)
+    [back] = await scanner.scan(movies)
+    assert (back.removed, back.added, back.unchanged) == (0, 0, 3)
