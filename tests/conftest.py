@@ -32,6 +32,8 @@ from yaffw.local_services import PrivatePostgres, PrivateRedis, free_port, port_
 from yaffw.migrations import migrate
 from yaffw.settings import Settings
 
+pytest_plugins = ["tests.browser"]  # Chromium fixtures for the web UI tests
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 

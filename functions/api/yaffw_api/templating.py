@@ -133,6 +133,11 @@ def ago(when: datetime | str | None) -> str:
     return "just now"
 
 
+def hue(key: str) -> int:
+    """A stable hue (0..359) for ``key``: placeholders of different items get different colours."""
+    return int(hashlib.sha256(str(key).encode()).hexdigest()[:4], 16) % 360
+
+
 def percent(part: float | None, whole: float | None) -> int:
     """Whole-number percentage, clamped to 0..100 (progress bars)."""
     if not part or not whole or whole <= 0:
@@ -156,7 +161,7 @@ def _build() -> Environment:
         lstrip_blocks=True,
     )
     env.filters.update(duration=duration, resolution=resolution, channels=channels, language=language,
-                       codec=codec, bitrate=bitrate, filesize=filesize, ago=ago)  # fmt: skip
+                       codec=codec, bitrate=bitrate, filesize=filesize, ago=ago, hue=hue)  # fmt: skip
     env.globals.update(static_url=static_url, percent=percent, image_url=image_url)
     return env
 

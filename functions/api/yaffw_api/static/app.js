@@ -183,6 +183,9 @@
     source.addEventListener("message", dispatch);
     Object.keys(HANDLERS).forEach(function (type) { source.addEventListener(type, dispatch); });
     source.addEventListener("open", function () { document.body.setAttribute("data-sse", "open"); });
+    // The server's first event, once this replica's subscription is live (tests wait for it).
+    source.addEventListener("ready", function () { document.body.setAttribute("data-sse", "ready"); });
+    source.addEventListener("error", function () { document.body.setAttribute("data-sse", "reconnecting"); });
     window.yaffwNotifications = source;
   }
 
