@@ -44,7 +44,9 @@ LOADTEST_SCAN_EVERY_S           120        admin: seconds between scans
 
 Custom measurements (request type ``METRIC`` in the CSV; see ``yaffw_load/metrics.py``):
 ``[hls] time to first segment``, ``[hls] seek to segment``, ``[hls] stall``, ``[hls] segment retry``,
-``[direct] time to first chunk``, ``[direct] seek to chunk``, ``[direct] stall``.
+``[direct] time to first chunk``, ``[direct] seek to chunk``, ``[direct] stall``. With ``--csv PREFIX``
+the file ``PREFIX_groups.csv`` adds one row per group (``browse api``, ``hls media``...) with its
+percentiles over all of its requests (``yaffw_load/groups.py``).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ from locust.env import Environment
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the yaffw_load package beside this file
 
-from yaffw_load import accounts, options
+from yaffw_load import accounts, groups, options
 from yaffw_load.admin import AdminUser
 from yaffw_load.browse import BrowserUser
 from yaffw_load.direct import DirectPlayViewer
@@ -87,7 +89,7 @@ def _configure(environment: Environment, **_kw) -> None:  # type: ignore[no-unty
     if not chosen:
         raise SystemExit("every user class has weight 0")
     environment.user_classes = chosen
-    environment.user_classes_by_name = {cls.__name__: cls for cls in chosen}
+    groups.install(environment)
 
 
 @events.test_start.add_listener
