@@ -4,8 +4,8 @@ Locust's CSV has a row per request name; a percentile over a whole group (say, e
 asked for) cannot be computed from those rows, so this keeps a second :class:`RequestStats` keyed by
 group and writes ``<csv prefix>_groups.csv`` when the test stops. Groups are the ``[tag]`` of the
 request name plus ``api`` or ``media`` (playlists, segments and file ranges), so a browser's p95 is
-not mixed with a segment's transfer time, nor with the
-one login each user makes. Custom ``METRIC`` events stay out (they are not requests).
+not mixed with a segment's transfer time; logins are one group of their own (``login``: one per user,
+slow by design). Custom ``METRIC`` events stay out (they are not requests).
 """
 
 from __future__ import annotations
