@@ -8,7 +8,8 @@ one item pointing at a freshly written file of ``--size-mb`` random bytes, start
 ``sendfile on``, non-daemon) on free ports, then downloads the file with ``curl`` processes: 1 at a
 time, and 20 at once. Rounds alternate api and nginx so both see the same page cache and machine
 load; the median round counts. It prints MB/s for both, the ratio api/nginx (target >= 0.8), and
-the api's peak RSS (psutil, sampled every 20 ms). Everything it made is removed at the end.
+the api's peak RSS (psutil, sampled every 20 ms). On a busy machine throughput is noisy; the
+servers' CPU seconds per GB served, also printed, are steadier. Everything it made is removed at the end.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lib"))
 
 from yaffw import tokens  # noqa: E402
-from yaffw.local_services import free_port  # noqa: E402
+from yaffw.local_services import PrivatePostgres, PrivateRedis, free_port, port_open  # noqa: E402
 from yaffw.migrations import migrate  # noqa: E402
 from yaffw.passwords import hash_password  # noqa: E402
 from yaffw.settings import Settings  # noqa: E402
@@ -75,6 +76,16 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
         except httpx.HTTPError:
             time.sleep(0.1)
     raise SystemExit(f"{url} did not answer in {timeout}s")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and its children (nginx's worker)."""
+    proc = psutil.Process(pid)
+    total = 0.0
+    for p in (proc, *proc.children(recursive=True)):
+        t = p.cpu_times()
+        total += t.user + t.system
+    return total
 
 
 def _download(url: str, clients: int, headers: list[str], size: int) -> float:
@@ -152,6 +163,16 @@ def main() -> None:
     admin_dsn = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
     work = Path(tempfile.mkdtemp(prefix="yaffw-bench-"))
+    services: list = []
+    # Like the tests: the configured servers when they answer, else private ones (a bare machine).
+    if not port_open("127.0.0.1", int(admin_dsn.rsplit(":", 1)[1].split("/")[0])):
+        pg = PrivatePostgres(work / "pg", free_port()).start()
+        services.append(pg)
+        admin_dsn = pg.dsn
+    if not port_open("127.0.0.1", int(redis_url.rsplit(":", 1)[1].split("/")[0])):
+        rd = PrivateRedis(work / "redis", free_port()).start()
+        services.append(rd)
+        redis_url = rd.url
     media = work / "media"
     media.mkdir()
     (work / "tmp").mkdir()
@@ -192,15 +213,22 @@ def main() -> None:
             _download(url, 1, headers, size)
         print(f"file: {size / 1e6:.0f} MB, {args.rounds} rounds, median of each; machine: {os.cpu_count()} CPUs")
         results: dict[tuple[str, int], list[float]] = {}
+        pids = {"api": api.pid, "nginx": nginx.pid}
         for clients in (int(c) for c in args.clients.split(",")):
+            cpu = {"api": 0.0, "nginx": 0.0}
             for _ in range(args.rounds):
                 for name, (url, headers) in targets.items():
+                    before = _cpu_seconds(pids[name])
                     results.setdefault((name, clients), []).append(_download(url, clients, headers, size))
+                    cpu[name] += _cpu_seconds(pids[name]) - before
             api_mbs = statistics.median(results[("api", clients)])
             nginx_mbs = statistics.median(results[("nginx", clients)])
             print(f"{clients:>3} concurrent: api {api_mbs:8.0f} MB/s  nginx {nginx_mbs:8.0f} MB/s  "
                   f"ratio {api_mbs / nginx_mbs:.2f}x  (rounds api {_fmt(results[('api', clients)])}, "
                   f"nginx {_fmt(results[('nginx', clients)])})")  # fmt: skip
+            gigabytes = args.rounds * clients * size / 1e9
+            print(f"     server CPU per GB served: api {cpu['api'] / gigabytes:.3f} s  "
+                  f"nginx {cpu['nginx'] / gigabytes:.3f} s")  # fmt: skip
         rss.stopped.set()
         rss.join()
         print(f"api peak RSS: {rss.peak / 1e6:.1f} MB")
@@ -212,6 +240,8 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 p.kill()
         asyncio.run(_drop_db(admin_dsn, db_name))
+        for service in services:
+            service.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 
