@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import os
 import signal
@@ -18,6 +20,17 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 STOP_GRACE = 3.0
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL FFmpeg if the worker dies (even by SIGKILL), so no encoder
+    outlives its worker and keeps a CPU busy for nobody."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
 
 
 class Encoder:
@@ -61,7 +74,7 @@ class Encoder:
         # Its own process group: stop() signals FFmpeg and anything it may have spawned.
         self._proc = await asyncio.create_subprocess_exec(
             *self.argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, start_new_session=True,
+            stderr=asyncio.subprocess.PIPE, start_new_session=True, preexec_fn=_die_with_parent,
         )  # fmt: skip
         log.info("encoder %s/%d started (pid %d)", self.variant, self.start, self._proc.pid)
         self._tasks = [asyncio.create_task(self._read_list()), asyncio.create_task(self._read_stderr())]
