@@ -78,11 +78,18 @@ def install(environment: Environment) -> GroupStats:
     def _start(**_kw: Any) -> None:
         groups.started = time.time()
 
+    def _reset(**_kw: Any) -> None:
+        # --reset-stats: Locust drops the ramp-up from its numbers; so do we.
+        if environment.reset_stats:
+            groups.stats, groups.started = RequestStats(use_response_times_cache=False), time.time()
+
     def _write(**_kw: Any) -> None:
         prefix = getattr(environment.parsed_options, "csv_prefix", None)
         if prefix:
             groups.write(prefix)
 
     environment.events.test_start.add_listener(_start)
+    environment.events.spawning_complete.add_listener(_reset)
+    environment.events.reset_stats.add_listener(_reset)
     environment.events.quitting.add_listener(_write)
     return groups

@@ -1,0 +1,135 @@
+"""Read a load test's output folder and summarise it (used by run.py; also runnable on its own).
+
+``python loadtests/summary.py OUT`` prints, for each step folder ``OUT/u<users>/``: requests,
+failures, p50/p95/p99 per group, the custom metrics, and CPU per process category; then one line
+per step, which it also writes to ``OUT/steps.csv`` (what ``plot.py`` draws capacity curves from).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import statistics
+from pathlib import Path
+from typing import Any
+
+STEP_COLUMNS = ["users", "requests", "failures", "rps", "browse_p50", "browse_p95", "browse_p99",
+                "ttfs_p50", "ttfs_p95", "stalls", "stall_p95", "retries", "direct_ttfc_p95", "api_cpu",
+                "api_cpu_max", "postgres_cpu", "redis_cpu", "transcode_cpu", "ffmpeg_cpu", "locust_cpu",
+                "machine_cpu", "load1"]  # fmt: skip
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        return []
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _num(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def cpu_by_category(rows: list[dict[str, str]]) -> dict[str, tuple[float, float]]:
+    """Mean and max CPU (% of one core) per category over the samples."""
+    series: dict[str, list[float]] = {}
+    for row in rows:
+        series.setdefault(row["category"], []).append(_num(row["cpu_percent"]))
+    return {c: (statistics.fmean(v), max(v)) for c, v in series.items() if v}
+
+
+def step_figures(step: Path) -> dict[str, Any]:
+    """The key figures of one step folder (see :data:`STEP_COLUMNS`)."""
+    meta = json.loads((step / "meta.json").read_text()) if (step / "meta.json").exists() else {}
+    stats = {(r["Type"], r["Name"]): r for r in _read(step / "locust_stats.csv")}
+    groups = {r["Group"]: r for r in _read(step / "locust_groups.csv")}
+    agg = stats.get(("", "Aggregated"), {})
+    cpu = cpu_by_category(_read(step / "resources.csv"))
+    load = [_num(r["load1"]) for r in _read(step / "resources.csv") if r["category"] == "machine"]
+
+    def metric(name: str, column: str) -> float:
+        return _num(stats.get(("METRIC", name), {}).get(column))
+
+    browse = groups.get("browse api", {})
+    return {
+        "users": meta.get("users", 0), "requests": int(_num(agg.get("Request Count"))),
+        "failures": int(_num(agg.get("Failure Count"))), "rps": round(_num(agg.get("Requests/s")), 2),
+        "browse_p50": _num(browse.get("50%")), "browse_p95": _num(browse.get("95%")),
+        "browse_p99": _num(browse.get("99%")),
+        "ttfs_p50": metric("[hls] time to first segment", "50%"),
+        "ttfs_p95": metric("[hls] time to first segment", "95%"),
+        "stalls": int(metric("[hls] stall", "Request Count")), "stall_p95": metric("[hls] stall", "95%"),
+        "retries": int(metric("[hls] segment retry", "Request Count")),
+        "direct_ttfc_p95": metric("[direct] time to first chunk", "95%"),
+        "api_cpu": round(cpu.get("api (target)", (0, 0))[0]), "api_cpu_max": round(cpu.get("api (target)", (0, 0))[1]),
+        "postgres_cpu": round(cpu.get("postgres", (0, 0))[0]), "redis_cpu": round(cpu.get("redis", (0, 0))[0]),
+        "transcode_cpu": round(cpu.get("transcode", (0, 0))[0]), "ffmpeg_cpu": round(cpu.get("ffmpeg", (0, 0))[0]),
+        "locust_cpu": round(cpu.get("locust", (0, 0))[0]), "machine_cpu": round(cpu.get("machine", (0, 0))[0]),
+        "load1": round(statistics.fmean(load), 2) if load else 0,
+    }  # fmt: skip
+
+
+def describe(step: Path) -> str:
+    """The printed summary of one step."""
+    meta = json.loads((step / "meta.json").read_text()) if (step / "meta.json").exists() else {}
+    stats = _read(step / "locust_stats.csv")
+    agg = next((r for r in stats if r["Name"] == "Aggregated"), {})
+    lines = [f"== {step.name}: {meta.get('users', '?')} users for {meta.get('minutes', '?')} min against "
+             f"{meta.get('url', '?')} (load average before: {meta.get('load_before', '?')}) =="]  # fmt: skip
+    failures = int(_num(agg.get("Failure Count")))
+    lines.append(f"requests {int(_num(agg.get('Request Count')))}, failures {failures}, "
+                 f"{_num(agg.get('Requests/s')):.1f} req/s")  # fmt: skip
+    lines.append(f"  {'group':<28}{'requests':>9}{'fail':>6}{'req/s':>8}{'p50':>8}{'p95':>8}{'p99':>8}  (ms)")
+    for r in _read(step / "locust_groups.csv"):
+        lines.append(f"  {r['Group']:<28}{r['Requests']:>9}{r['Failures']:>6}{_num(r['Requests/s']):>8.2f}"
+                     f"{r['50%']:>8}{r['95%']:>8}{r['99%']:>8}")  # fmt: skip
+    metrics = [r for r in stats if r["Type"] == "METRIC"]
+    if metrics:
+        lines.append(f"  {'measurement':<36}{'count':>7}{'p50':>8}{'p95':>8}{'max':>8}  (ms)")
+        for r in metrics:
+            lines.append(f"  {r['Name']:<36}{r['Request Count']:>7}{r['50%']:>8}{r['95%']:>8}"
+                         f"{round(_num(r['Max Response Time'])):>8}")  # fmt: skip
+    cpu = cpu_by_category(_read(step / "resources.csv"))
+    if cpu:
+        parts = [f"{c} {m:.0f}/{x:.0f}" for c, (m, x) in sorted(cpu.items(), key=lambda kv: -kv[1][0])]
+        lines.append("  CPU % of one core, mean/max: " + ", ".join(parts))
+    errors = _read(step / "locust_failures.csv")
+    for r in errors[:10]:
+        lines.append(f"  FAILED {r.get('Occurrences')}x {r.get('Method')} {r.get('Name')}: {r.get('Error', '')[:160]}")
+    return "\n".join(lines)
+
+
+def summarise(out: Path) -> str:
+    """Describe every step under ``out`` and write ``out/steps.csv``; returns the text."""
+    steps = sorted((p for p in out.glob("u*") if p.is_dir() and (p / "locust_stats.csv").exists()),
+                   key=lambda p: int(p.name[1:]) if p.name[1:].isdigit() else 0)  # fmt: skip
+    texts = [describe(s) for s in steps]
+    rows = [step_figures(s) for s in steps]
+    with (out / "steps.csv").open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=STEP_COLUMNS)
+        w.writeheader()
+        w.writerows(rows)
+    if rows:
+        texts.append("== steps (ms; CPU in % of one core) ==")
+        texts.append("  ".join(f"{c:>10}" for c in ("users", "req/s", "fail", "browse95", "ttfs95", "stalls",
+                                                       "api cpu", "pg cpu", "ffmpeg", "machine")))  # fmt: skip
+        for r in rows:
+            texts.append("  ".join(f"{v:>10}" for v in (r["users"], r["rps"], r["failures"], r["browse_p95"],
+                                                          r["ttfs_p95"], r["stalls"], r["api_cpu"], r["postgres_cpu"],
+                                                          r["ffmpeg_cpu"], r["machine_cpu"])))  # fmt: skip
+    return "\n\n".join(texts)
+
+
+def main() -> None:
+    """CLI: print the summary of an output folder."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="a folder written by loadtests/run.py")
+    print(summarise(parser.parse_args().out))
+
+
+if __name__ == "__main__":
+    main()
