@@ -10,7 +10,7 @@ import pytest
 from yaffw.errors import BadInput
 from yaffw.jellyfin.pathmap import PathMap
 from yaffw.jellyfin.progress import Progress
-from yaffw.jellyfin.values import format_date, guid, guid_blob, parse_date, ticks_to_seconds
+from yaffw.jellyfin.values import format_date, guid, guid_blob, guid_text, parse_date, ticks_to_seconds
 
 GUID = uuid.UUID("3f2504e0-4f89-11d3-9a0c-0305e82c3301")
 
@@ -23,6 +23,12 @@ def test_guid_forms() -> None:
                  "{3f2504e0-4f89-11d3-9a0c-0305e82c3301}"):  # fmt: skip
         assert guid(text) == GUID
     assert guid(None) is None and guid(b"short") is None and guid("tt0133093") is None and guid(12) is None
+    # the readers' fast form: text PostgreSQL accepts, same value
+    assert uuid.UUID(guid_text(blob)) == GUID
+    assert uuid.UUID(guid_text("3F2504E0-4F89-11D3-9A0C-0305E82C3301")) == GUID
+    assert uuid.UUID(guid_text("{3f2504e0-4f89-11d3-9a0c-0305e82c3301}")) == GUID
+    for bad in (None, b"short", "tt0133093", "3F2504E0-4F89-11D3-9A0C-0305E82C330Z", 12):
+        assert guid_text(bad) is None
 
 
 def test_ticks() -> None:
@@ -39,6 +45,7 @@ def test_ticks() -> None:
         ("2024-05-01T22:15:30+02:00", datetime(2024, 5, 1, 20, 15, 30, tzinfo=UTC)),
         ("2024-05-01", datetime(2024, 5, 1, tzinfo=UTC)),
         ("0001-01-01 00:00:00Z", None),  # DateTime.MinValue
+        ("0001-01-01 00:00:00+02:00", None),
         ("yesterday", None),
         ("2024-13-01 00:00:00", None),
         (None, None),

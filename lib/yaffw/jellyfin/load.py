@@ -131,16 +131,27 @@ async def grant(conn: asyncpg.Connection, user_id: uuid.UUID, library_ids: Seque
     return int(await conn.fetchval(_ACCESS, user_id, list(library_ids)))
 
 
-# --- items -----------------------------------------------------------------------------------------
+# --- items and user data: streamed into a staging table, merged once per phase -------------------
+#
+# Batches go into a temporary table with binary COPY (several times cheaper per row than array
+# parameters), and one set-based statement per phase matches and merges them. The staging table
+# lives in PostgreSQL, not in this process, and is dropped when the phase's transaction ends.
+
+_STAGE_ITEMS = "CREATE TEMP TABLE jf_stage_items (jellyfin_id uuid, path text) ON COMMIT DROP"
+_STAGE_USERDATA = """
+CREATE TEMP TABLE jf_stage_userdata (
+    jf_item uuid, jf_user uuid, played bool, play_count int, position float8, favorite bool,
+    last_played timestamptz, audio int, subtitle int
+) ON COMMIT DROP
+"""
 
 # The yaffw item at each path: a file item (header hash) before a folder, then the newest.
 _ITEMS = """
-WITH d AS (SELECT * FROM unnest($1::uuid[], $2::text[]) AS d(jellyfin_id, path)),
-m AS (
-    SELECT d.jellyfin_id, d.path,
-           (SELECT i.id FROM media_items i WHERE i.path = d.path
+WITH m AS (
+    SELECT s.jellyfin_id, s.path,
+           (SELECT i.id FROM media_items i WHERE i.path = s.path
             ORDER BY i.header_hash IS NULL, i.date_modified DESC, i.id LIMIT 1) AS item_id
-    FROM d
+    FROM jf_stage_items s
 ),
 up AS (
     INSERT INTO jellyfin_items (jellyfin_id, path, item_id) SELECT jellyfin_id, path, item_id FROM m
@@ -151,14 +162,14 @@ up AS (
 SELECT count(*) FILTER (WHERE item_id IS NOT NULL) AS matched,
        count(*) FILTER (WHERE item_id IS NULL) AS unmatched,
        (SELECT count(*) FROM up) AS written,
-       (array_agg(path ORDER BY path) FILTER (WHERE item_id IS NULL))[1:$3] AS examples
+       (array_agg(path ORDER BY path) FILTER (WHERE item_id IS NULL))[1:$1] AS examples
 FROM m
 """
 
 
 @dataclass(frozen=True)
 class ItemsOutcome:
-    """One batch of items."""
+    """What matching the staged items did."""
 
     matched: int
     unmatched: int
@@ -166,31 +177,33 @@ class ItemsOutcome:
     examples: list[str]  # unmatched paths, at most the number asked for
 
 
-async def match_items(
-    conn: asyncpg.Connection, items: Sequence[JellyfinItem], paths: Sequence[str], examples: int
-) -> ItemsOutcome:
-    """Record, for each Jellyfin item, the yaffw item at its (mapped) path, or none."""
-    if not items:
-        return ItemsOutcome(0, 0, 0, [])
-    row = await conn.fetchrow(_ITEMS, [i.id for i in items], list(paths), max(examples, 0))
+async def stage_items(conn: asyncpg.Connection) -> None:
+    """Create the phase's staging table (inside its transaction)."""
+    await conn.execute(_STAGE_ITEMS)
+
+
+async def copy_items(conn: asyncpg.Connection, items: Sequence[JellyfinItem], paths: Sequence[str]) -> None:
+    """Stage a batch: each Jellyfin item with its path as yaffw sees it."""
+    if items:
+        records = [(i.id, p) for i, p in zip(items, paths, strict=True)]
+        await conn.copy_records_to_table("jf_stage_items", records=records)
+
+
+async def match_items(conn: asyncpg.Connection, examples: int) -> ItemsOutcome:
+    """Record, for each staged Jellyfin item, the yaffw item at its path, or none."""
+    await conn.execute("ANALYZE jf_stage_items")  # temporary tables get no statistics otherwise
+    row = await conn.fetchrow(_ITEMS, max(examples, 0))
     return ItemsOutcome(row["matched"], row["unmatched"], row["written"], list(row["examples"] or []))
 
-
-# --- user data -------------------------------------------------------------------------------------
 
 # Merge with what yaffw already holds (a user who watched in yaffw since, or two Jellyfin items on one
 # file): the more recently played state wins for played/position/streams, the higher play count,
 # favourite if either. Applying the same rows again yields the same values, so nothing is written.
 _USERDATA = """
-WITH d AS (
-    SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bool[], $4::int[], $5::float8[], $6::bool[],
-                         $7::timestamptz[], $8::int[], $9::int[])
-        AS d(jf_item, jf_user, played, play_count, position, favorite, last_played, audio, subtitle)
-),
-j AS (
+WITH j AS (
     SELECT d.*, i.item_id, u.user_id, i.jellyfin_id IS NOT NULL AS known_item
-    FROM d LEFT JOIN jellyfin_items i ON i.jellyfin_id = d.jf_item
-           LEFT JOIN jellyfin_users u ON u.jellyfin_id = d.jf_user
+    FROM jf_stage_userdata d LEFT JOIN jellyfin_items i ON i.jellyfin_id = d.jf_item
+                             LEFT JOIN jellyfin_users u ON u.jellyfin_id = d.jf_user
 ),
 ok AS (
     SELECT DISTINCT ON (user_id, item_id) * FROM j WHERE item_id IS NOT NULL AND user_id IS NOT NULL
@@ -240,26 +253,36 @@ FROM j
 
 @dataclass(frozen=True)
 class UserDataOutcome:
-    """One batch of user data."""
+    """What merging the staged user data did."""
 
     written: int  # rows inserted or changed
     unchanged: int  # rows already as they would be
     no_user: int  # the Jellyfin user was not migrated
     item_not_migrated: int  # the Jellyfin item was skipped (not a video, virtual, no path)
     item_unmatched: int  # no yaffw item at the item's path
-    merged: int  # several Jellyfin items on the same yaffw item in this batch
+    merged: int  # several Jellyfin items on the same yaffw item
 
 
-async def load_userdata(conn: asyncpg.Connection, rows: Sequence[UserDataRow]) -> UserDataOutcome:
-    """Merge a batch of Jellyfin user data into ``user_item_data``."""
-    if not rows:
-        return UserDataOutcome(0, 0, 0, 0, 0, 0)
-    r = await conn.fetchrow(
-        _USERDATA,
-        [x.item_id for x in rows], [x.user_id for x in rows], [x.played for x in rows],
-        [x.play_count for x in rows], [x.position_seconds for x in rows], [x.favorite for x in rows],
-        [x.last_played for x in rows], [x.audio_index for x in rows], [x.subtitle_index for x in rows],
-    )  # fmt: skip
+async def stage_userdata(conn: asyncpg.Connection) -> None:
+    """Create the phase's staging table (inside its transaction)."""
+    await conn.execute(_STAGE_USERDATA)
+
+
+async def copy_userdata(conn: asyncpg.Connection, rows: Sequence[UserDataRow]) -> None:
+    """Stage a batch of Jellyfin user data."""
+    if rows:
+        records = [
+            (r.item_id, r.user_id, r.played, r.play_count, r.position_seconds, r.favorite, r.last_played,
+             r.audio_index, r.subtitle_index)
+            for r in rows
+        ]  # fmt: skip
+        await conn.copy_records_to_table("jf_stage_userdata", records=records)
+
+
+async def merge_userdata(conn: asyncpg.Connection) -> UserDataOutcome:
+    """Merge the staged user data into ``user_item_data``."""
+    await conn.execute("ANALYZE jf_stage_userdata")
+    r = await conn.fetchrow(_USERDATA)
     return UserDataOutcome(
         written=r["written"],
         unchanged=r["distinct_rows"] - r["written"],

@@ -9,11 +9,13 @@ checked by :func:`yaffw.jellyfin.detect.open_sources` before the first write.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
@@ -33,6 +35,22 @@ _LOCK_ID = 0x79AFF6  # arbitrary, constant: "yaffw jellyfin migration" (one run 
 _PASSWORD_PREFIXES = ("$PBKDF2-SHA512$", "$PBKDF2$", "$PBKDF2-SHA1$", "$PBKDF2-SHA256$")
 
 ProgressFactory = Callable[[str, int], Progress]
+
+
+async def _prefetch(batches: Iterator[list[Any]]) -> AsyncIterator[list[Any]]:
+    """The batches of a blocking reader, the next one read in a worker thread while the caller
+    waits on PostgreSQL with this one: reading SQLite and converting rows overlaps the writes.
+    (The reader runs in one thread at a time; its skip counts use report keys the caller never
+    writes.)"""
+    done = object()
+    pending = asyncio.ensure_future(asyncio.to_thread(next, batches, done))
+    try:
+        while (batch := await pending) is not done:
+            pending = asyncio.ensure_future(asyncio.to_thread(next, batches, done))
+            yield batch  # type: ignore[misc]  (the sentinel was ruled out)
+    finally:
+        if not pending.done():
+            await asyncio.wait([pending])
 
 
 def _valid_name(name: str, limit: int) -> bool:
@@ -81,16 +99,16 @@ def _password(user: JellyfinUser) -> str:
 
 async def _users(
     conn: asyncpg.Connection, src: Sources, libraries: dict[uuid.UUID, uuid.UUID], report: Report
-) -> dict[int, uuid.UUID]:
+) -> dict[int, str]:
     """Returns Jellyfin InternalId -> Jellyfin user id (what library.db's user data refers to)."""
     phase = report.phase("users")
-    internal: dict[int, uuid.UUID] = {}
+    internal: dict[int, str] = {}
     all_libraries = sorted(set(libraries.values()))
     grants = 0
     async with conn.transaction():
         for user in read_users(src.users, src.layout.jellyfin_db):
             phase.read += 1
-            internal[user.internal_id] = user.id
+            internal[user.internal_id] = str(user.id)
             if not _valid_name(user.name, 64):
                 phase.skip("name not valid in yaffw (1 to 64 characters, no control characters)")
                 continue
@@ -121,24 +139,23 @@ async def _items(
     kind = src.layout.kind
     bar = progress("items", count_items(src.items, src.items_path, kind))
     async with conn.transaction():
-        for chunk in read_items(src.items, src.items_path, kind, phase.skip, batch):
-            mapped = [paths.apply(i.path) for i in chunk]
-            want = MAX_EXAMPLES - len(report.unmatched_examples)
-            outcome = await load.match_items(conn, chunk, mapped, want)
-            phase.matched += outcome.matched
-            phase.unmatched += outcome.unmatched
-            phase.migrated += outcome.written
-            phase.unchanged += len(chunk) - outcome.written
-            report.unmatched_examples.extend(outcome.examples[:want])
+        await load.stage_items(conn)
+        async for chunk in _prefetch(read_items(src.items, src.items_path, kind, phase.skip, batch)):
+            await load.copy_items(conn, chunk, [paths.apply(i.path) for i in chunk])
             bar.advance(batch)
+        bar.finish()
+        outcome = await load.match_items(conn, MAX_EXAMPLES)
     phase.read = bar.total
-    bar.finish()
+    phase.matched, phase.unmatched = outcome.matched, outcome.unmatched
+    phase.migrated = outcome.written
+    phase.unchanged = outcome.matched + outcome.unmatched - outcome.written
+    report.unmatched_examples.extend(outcome.examples)
 
 
 async def _userdata(
     conn: asyncpg.Connection,
     src: Sources,
-    users: dict[int, uuid.UUID],
+    users: dict[int, str],
     report: Report,
     progress: ProgressFactory,
     batch: int,
@@ -148,20 +165,22 @@ async def _userdata(
     phase.read = count_rows(src.items, src.items_path, kind)
     bar = progress("userdata", phase.read)
     async with conn.transaction():
-        for chunk in read_userdata(src.items, src.items_path, kind, users, phase.skip, batch):
-            outcome = await load.load_userdata(conn, chunk)
-            phase.migrated += outcome.written
-            phase.unchanged += outcome.unchanged
-            for reason, n in (
-                ("user was not migrated", outcome.no_user),
-                ("item was not migrated (not a video, virtual or without a path)", outcome.item_not_migrated),
-                ("item unmatched (no yaffw item at its path)", outcome.item_unmatched),
-                ("merged: another Jellyfin item on the same yaffw item", outcome.merged),
-            ):
-                if n:
-                    phase.skip(reason, n)
+        await load.stage_userdata(conn)
+        async for chunk in _prefetch(read_userdata(src.items, src.items_path, kind, users, phase.skip, batch)):
+            await load.copy_userdata(conn, chunk)
             bar.advance(len(chunk))
-    bar.finish()
+        bar.finish()
+        outcome = await load.merge_userdata(conn)
+    phase.migrated = outcome.written
+    phase.unchanged = outcome.unchanged
+    for reason, n in (
+        ("user was not migrated", outcome.no_user),
+        ("item was not migrated (not a video, virtual or without a path)", outcome.item_not_migrated),
+        ("item unmatched (no yaffw item at its path)", outcome.item_unmatched),
+        ("merged: another Jellyfin item on the same yaffw item", outcome.merged),
+    ):
+        if n:
+            phase.skip(reason, n)
 
 
 async def run(

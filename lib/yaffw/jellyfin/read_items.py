@@ -6,14 +6,13 @@ a cursor is iterated with ``fetchmany``, so a library of any size never sits in 
 from __future__ import annotations
 
 import sqlite3
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from yaffw.jellyfin.detect import EF
 from yaffw.jellyfin.source import guard
-from yaffw.jellyfin.values import guid
+from yaffw.jellyfin.values import guid_text
 
 # Jellyfin item types that yaffw serves (its movie, series, season, episode and video items).
 SERVED = {
@@ -31,7 +30,7 @@ SERVED = {
 class JellyfinItem:
     """An item to match by path."""
 
-    id: uuid.UUID
+    id: str  # the GUID as text (what asyncpg sends as a uuid)
     type: str  # short type name: Movie, Episode, ...
     path: str  # as Jellyfin saw it
 
@@ -63,7 +62,7 @@ def read_items(
             out = []
             for raw_id, type_name, item_path, is_virtual in rows:
                 short = (type_name or "?").rsplit(".", 1)[-1]
-                item_id = guid(raw_id)
+                item_id = guid_text(raw_id)
                 if type_name not in SERVED:
                     skip(f"type {short} is not a video yaffw serves")
                 elif item_id is None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from yaffw.jellyfin.detect import EF
 from yaffw.jellyfin.source import guard
-from yaffw.jellyfin.values import guid, parse_date, ticks_to_seconds
+from yaffw.jellyfin.values import guid_text, parse_date, ticks_to_seconds
 
 DETACHED_KEY = "not an item's first user-data key (secondary copy or detached; Jellyfin does not read it)"
 PLACEHOLDER_ID = uuid.UUID("00000000-0000-0000-0000-000000000001")  # BaseItemRepository.PlaceholderId
@@ -48,8 +48,8 @@ FROM "UserData" ORDER BY "ItemId", "UserId", "CustomDataKey"
 class UserDataRow:
     """One user's state for one Jellyfin item, in yaffw's units."""
 
-    item_id: uuid.UUID
-    user_id: uuid.UUID  # the Jellyfin user's id
+    item_id: str  # GUIDs as text (what asyncpg sends as a uuid)
+    user_id: str  # the Jellyfin user's id
     played: bool
     play_count: int
     position_seconds: float
@@ -66,7 +66,7 @@ def count_rows(conn: sqlite3.Connection, path: Path, kind: str) -> int:
         return int(conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
 
 
-def _row(item_id: uuid.UUID, user_id: uuid.UUID, r: tuple) -> UserDataRow:
+def _row(item_id: str, user_id: str, r: tuple) -> UserDataRow:
     return UserDataRow(
         item_id=item_id,
         user_id=user_id,
@@ -81,7 +81,7 @@ def _row(item_id: uuid.UUID, user_id: uuid.UUID, r: tuple) -> UserDataRow:
 
 
 def _legacy(
-    conn: sqlite3.Connection, users: dict[int, uuid.UUID], skip: Callable[..., None], batch: int
+    conn: sqlite3.Connection, users: dict[int, str], skip: Callable[..., None], batch: int
 ) -> Iterator[list[UserDataRow]]:
     detached = int(conn.execute(_LEGACY_DETACHED).fetchone()[0])
     if detached:
@@ -90,7 +90,7 @@ def _legacy(
     while rows := cursor.fetchmany(batch):
         out = []
         for r in rows:
-            item_id, user_id = guid(r[0]), users.get(int(r[1]))
+            item_id, user_id = guid_text(r[0]), users.get(int(r[1]))
             if user_id is None:
                 skip("user not in jellyfin.db")
             elif item_id is None:
@@ -101,7 +101,9 @@ def _legacy(
 
 
 def _pick(group: list[tuple]) -> tuple:
-    item_n = str(guid(group[0][0]) or "").replace("-", "")
+    if len(group) == 1:
+        return group[0]
+    item_n = (guid_text(group[0][0]) or "").replace("-", "").lower()
     direct = [r for r in group if (r[9] or "").lower() == item_n]
     if direct:
         return direct[0]
@@ -118,8 +120,8 @@ def _ef(conn: sqlite3.Connection, skip: Callable[..., None], batch: int) -> Iter
             return
         if len(group) > 1:
             skip("another key's copy of the same item's data", len(group) - 1)
-        item_id, user_id = guid(group[0][0]), guid(group[0][1])
-        if item_id == PLACEHOLDER_ID:
+        item_id, user_id = guid_text(group[0][0]), guid_text(group[0][1])
+        if item_id is not None and item_id.replace("-", "").lower() == PLACEHOLDER_ID.hex:
             skip("detached from its item (Jellyfin's placeholder)")
         elif item_id is None or user_id is None:
             skip("unreadable item or user id")
@@ -143,7 +145,7 @@ def read_userdata(
     conn: sqlite3.Connection,
     path: Path,
     kind: str,
-    users: dict[int, uuid.UUID],
+    users: dict[int, str],
     skip: Callable[..., None],
     batch: int = 5000,
 ) -> Iterator[list[UserDataRow]]:

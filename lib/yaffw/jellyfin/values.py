@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 TICKS_PER_SECOND = 10_000_000
 
+_GUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 _DATE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
 )
@@ -37,6 +38,20 @@ def guid(value: object) -> uuid.UUID | None:
     return None
 
 
+def guid_text(value: object) -> str | None:
+    """Like :func:`guid` but as text PostgreSQL's uuid (and asyncpg) accepts, without building a
+    ``uuid.UUID``: the readers' hot path, several times cheaper per row."""
+    if isinstance(value, bytes):
+        if len(value) != 16:
+            return None
+        # .NET byte order -> RFC 4122 order: reverse the first three fields
+        return (value[3::-1] + value[5:3:-1] + value[7:5:-1] + value[8:]).hex()
+    if isinstance(value, str):
+        text = value.strip().strip("{}")
+        return text if _GUID_TEXT.match(text) else None
+    return None
+
+
 def guid_blob(value: uuid.UUID) -> bytes:
     """The BLOB ``library.db`` stores for a GUID (.NET's ``Guid.ToByteArray``)."""
     return value.bytes_le
@@ -54,20 +69,29 @@ def parse_date(value: object) -> datetime | None:
     None if absent, unreadable or .NET's ``DateTime.MinValue``."""
     if value is None or not isinstance(value, str):
         return None
+    try:  # the fast path: Jellyfin's own formats are ISO 8601 that fromisoformat reads (3.11+)
+        dt = datetime.fromisoformat(value)
+        dt = dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return _parse_date_slow(value)
+    return None if dt.year <= 1 else dt
+
+
+def _parse_date_slow(value: str) -> datetime | None:
     m = _DATE.match(value.strip())
     if not m:
         return None
     year, month, day, hour, minute, second, fraction, zone = m.groups()
     try:
         dt = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0), tzinfo=UTC)
-    except ValueError:
+        if fraction:
+            dt += timedelta(microseconds=int(fraction.ljust(7, "0")) // 10)
+        if zone and zone != "Z":
+            sign = 1 if zone[0] == "+" else -1
+            digits = zone[1:].replace(":", "")
+            dt -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    except (ValueError, OverflowError):
         return None
-    if fraction:
-        dt += timedelta(microseconds=int(fraction.ljust(7, "0")) // 10)
-    if zone and zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        dt -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
     if dt.year <= 1:  # DateTime.MinValue: "never"
         return None
     return dt
