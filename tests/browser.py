@@ -292,14 +292,8 @@ async def user_page(open_page: OpenPage) -> Any:
 
 async def screenshot(page: Any, artifacts: Path, name: str) -> Path:
     """A full-page PNG under ``artifacts``, after the page's images (lazy ones too) have loaded."""
-    await page.evaluate(
-        """async () => {
-             for (let y = 0; y < document.body.scrollHeight; y += innerHeight / 2) {
-               scrollTo(0, y); await new Promise(r => setTimeout(r, 30));
-             }
-             scrollTo(0, 0);
-           }"""
-    )
+    # A full-page shot does not scroll, so lazy images below the fold would stay placeholders.
+    await page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager'; })")
     await page.wait_for_load_state("networkidle")
     await page.wait_for_function("Array.from(document.images).every(i => i.complete)")
     path = artifacts / f"ui-{name}.png"

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from tests.browser import Catalog, screenshot
+from tests.browser import Catalog, OpenPage, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
@@ -197,3 +197,42 @@ async def test_access_and_errors(user_page: Any, api_url: str, catalog: Catalog)
     assert httpx.get(api_url + "/static/app.css", headers={"If-None-Match": css.headers["etag"]}).status_code == 304
     assert httpx.get(api_url + "/static/..%2fapp.py").status_code == 404
     assert httpx.get(api_url + "/static/nope.js").status_code == 404
+
+
+@pytest.mark.parametrize(("label", "width", "height"), [("phone", 390, 844), ("tv", 2560, 1440)])
+async def test_responsive_layouts(open_page: OpenPage, catalog: Catalog, artifacts: Path, label: str, width: int,
+                                  height: int) -> None:  # fmt: skip
+    page = await open_page("ben", width=width, height=height)
+    # Nothing is wider than the screen (no sideways scrolling of the page itself).
+    for url in ("/", f"/items/{catalog.movies['Hevc Sample']}", f"/libraries/{catalog.movies_library}"):
+        await page.goto(url)
+        overflow = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, (label, url, overflow)
+    columns = await page.evaluate(
+        "getComputedStyle(document.querySelector('main .grid')).gridTemplateColumns.split(' ').length"
+    )
+    assert columns == (2 if label == "phone" else 8)
+    await screenshot(page, artifacts, f"{label}-library")
+    await page.goto("/")
+    await screenshot(page, artifacts, f"{label}-home")
+    await page.goto(f"/items/{catalog.movies['Hevc Sample']}")
+    await screenshot(page, artifacts, f"{label}-movie")
+
+
+async def test_keyboard_focus_is_visible(user_page: Any, catalog: Catalog) -> None:
+    page = user_page
+    await page.goto(f"/items/{catalog.movies['Night Train']}")
+    # The first Tab reaches the skip link, which appears; later ones walk the header and the page.
+    await page.keyboard.press("Tab")
+    skip = page.locator("a:has-text('Skip to content')")
+    await expect(skip).to_be_focused()
+    await expect(skip).to_be_visible()
+    await page.focus("#play")
+    await page.keyboard.press("Tab")
+    await expect(page.locator("#toggle-played")).to_be_focused()
+    outline = await page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    width = await page.evaluate("parseFloat(getComputedStyle(document.activeElement).outlineWidth)")
+    assert outline == "solid" and width >= 2
+    # Enter on the focused toggle works like a click.
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#toggle-played")).to_have_attribute("aria-pressed", "true")
