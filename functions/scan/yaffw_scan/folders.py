@@ -50,6 +50,7 @@ class Folders:
         self.listing = listing
         self.on_item = on_item
         self._ids = {key: row.id for key, row in state.folders.items()}
+        self._paths = {row.id: row.path for row in state.folders.values()}  # id → folder path
         self._locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self.added = 0
         self.updated = 0
@@ -91,8 +92,7 @@ class Folders:
     def _sidecars(self, type_: str, path: str, parent_id: str | None, number: int | None) -> sidecars.Sidecars:
         if type_ == "series":
             return sidecars.for_series(path, self.listing.sidecars_in(path))
-        series = self.state.folder_by_id(parent_id)
-        series_path = series.path if series else os.path.dirname(path)
+        series_path = self._paths.get(parent_id or "") or os.path.dirname(path)
         return sidecars.for_season(
             path, self.listing.sidecars_in(path), series_path, self.listing.sidecars_in(series_path), number
         )
@@ -109,5 +109,6 @@ class Folders:
         if stale:
             await self.prober.run(images.delete, self.store, stale)
         self.state.folders[(type_, path)] = FolderRow(folder_id, type_, path, cars.signature, parent_id, number)
+        self._paths[folder_id] = path
         log.info("%s %s %s (%s)", "added" if inserted else "updated", type_, folder_id, path)
         return folder_id, inserted

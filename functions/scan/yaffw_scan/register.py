@@ -61,10 +61,6 @@ class State:
     folders: dict[tuple[str, str], FolderRow] = field(default_factory=dict)  # (type, path) → row
     failures: dict[str, tuple[int | None, float | None]] = field(default_factory=dict)  # path → (size, mtime)
 
-    def folder_by_id(self, folder_id: str | None) -> FolderRow | None:
-        """The folder row with this id (linear; folders are few)."""
-        return next((f for f in self.folders.values() if f.id == folder_id), None)
-
 
 MEDIA_COLUMNS = (
     "parent_id", "type", "name", "sort_name", "original_title", "year", "plot", "genres", "rating",
