@@ -367,3 +367,28 @@ async def test_missing_library_folder_is_not_a_deletion(clean_db, redis, setting
     unmounted.rename(media_copy.movies)
     [back] = await scanner.scan(movies)
     assert (back.removed, back.added, back.unchanged) == (0, 0, 3)
+
+
+async def test_edited_series_nfo_updates_the_series_without_opening_media(clean_db, redis, keys, settings, media_copy):
+    pool = clean_db
+    shows = await make_library(pool, "Shows", "shows", [media_copy.shows])
+    scanner = make_scanner(pool, redis, settings)
+    await scanner.scan(shows)
+    show_dir = media_copy.shows / "Test Show"
+    series_id = (await items(pool, shows))[str(show_dir)]["id"]
+    nfo = show_dir / "tvshow.nfo"
+    nfo.write_text(nfo.read_text().replace("<title>Test Show</title>", "<title>The Test Show</title>"))
+    (show_dir / "season02-poster.jpg").write_bytes((show_dir / "poster.jpg").read_bytes())
+
+    [result] = await scanner.scan(shows)
+
+    assert result.opened == 0 and (result.updated, result.unchanged) == (0, 3)
+    tree = await items(pool, shows)
+    assert tree[str(show_dir)]["id"] == series_id and tree[str(show_dir)]["name"] == "The Test Show"
+    season2 = tree[str(show_dir / "Season 02")]
+    image = await pool.fetchrow("SELECT width, height FROM images WHERE item_id = $1", season2["id"])
+    assert (image["width"], image["height"]) == (400, 600)
+    updated = [
+        e["data"]["item_id"] for e in await stream_events(redis, keys, shows) if e["type"] == events.ITEM_UPDATED
+    ]
+    assert sorted(updated) == sorted([str(series_id), str(season2["id"])])
