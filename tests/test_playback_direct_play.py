@@ -6,6 +6,7 @@ Multiple ranges are answered with the whole file (200), as documented in ``yaffw
 from __future__ import annotations
 
 import shutil
+import subprocess
 from email.utils import formatdate
 
 import httpx
@@ -177,3 +178,31 @@ async def test_file_deleted_after_scan_is_clean_404(api_url, movie, pool, tmp_pa
     # A path outside the item's library (a hand-edited row) is refused the same way.
     await pool.execute("UPDATE media_items SET path = $1 WHERE id = $2", str(movie["path"]), item_id)
     assert httpx.get(url, headers=movie["owner"]["headers"]).status_code == 404
+
+
+async def test_a_fast_download_does_not_hold_the_server(api_url, movie, pool, tmp_path) -> None:
+    """curl reads as fast as the api sends, so sendfile never blocks; other requests must still be
+    answered while the download runs (the api yields between sendfile calls)."""
+    root = tmp_path / "big"
+    root.mkdir()
+    big = root / "big.mp4"
+    with big.open("wb") as f:
+        f.truncate(512 * 1024 * 1024)  # sparse: instant to make, read from zero pages
+    lib = await make_library(pool, root)
+    item_id = await pool.fetchval(
+        "INSERT INTO media_items (library_id, type, name, sort_name, path, size) "
+        "VALUES ($1, 'movie', 'big', 'big', $2, $3) RETURNING id", lib, str(big), big.stat().st_size,
+    )  # fmt: skip
+    await pool.execute("INSERT INTO library_access (user_id, library_id) VALUES ($1, $2)", movie["owner"]["id"], lib)
+    curl = subprocess.Popen(
+        ["curl", "-s", "-o", "/dev/null", "-w", "%{size_download}", "-H",
+         f"Authorization: Bearer {movie['owner']['token']}", f"{api_url}/api/items/{item_id}/file"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    answered_meanwhile = 0
+    async with httpx.AsyncClient(timeout=60) as client:
+        while curl.poll() is None:
+            assert (await client.get(f"{api_url}/healthz")).status_code == 200
+            answered_meanwhile += curl.poll() is None
+    assert int(curl.communicate()[0]) == big.stat().st_size
+    assert answered_meanwhile >= 3, answered_meanwhile

@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 
 SENT = Counter("yaffw_api_file_bytes_total", "File bytes sent as response bodies", ["mode"])
 
-_SENDFILE_CHUNK = 8 * 1024 * 1024  # per syscall; between chunks Sanic's clock is refreshed
+_SENDFILE_CHUNK = 2 * 1024 * 1024  # per syscall, as nginx's sendfile_max_chunk: keeps clients fair
+_CLOCK_EVERY = 64 * 1024 * 1024
 _READ_CHUNK = 1024 * 1024
 _SEND_BUFFER = 4 * 1024 * 1024
 
@@ -131,6 +132,7 @@ async def _sendfile(request: Request, response: Any, sock_fd: int, fd: int, offs
     out = os.dup(sock_fd)
     _grow_send_buffer(out)
     writable = _Writable(loop, out)
+    since_send = 0
     try:
         end = offset + length
         while offset < end:
@@ -149,7 +151,12 @@ async def _sendfile(request: Request, response: Any, sock_fd: int, fd: int, offs
                 raise ConnectionAbortedError("file shrank while sending")
             offset += sent
             stream.response_bytes_left -= sent
-            if sent == _SENDFILE_CHUNK:
+            # A fast reader never makes sendfile block, so without this one download would hold the
+            # event loop to its end and serve concurrent downloads one after another.
+            await asyncio.sleep(0)
+            since_send += sent
+            if since_send >= _CLOCK_EVERY:
+                since_send = 0
                 await response.send(b"")  # refreshes Sanic's response-timeout clock
     finally:
         writable.close()
