@@ -73,8 +73,10 @@ class Stack:
         env = {
             k: v for k, v in os.environ.items() if not k.startswith(foreign) and k not in ("DATABASE_URL", "REDIS_URL")
         }
+        # Every process of a local stack is on 127.0.0.1; a worker must not advertise another interface
+        # (its server listens on 127.0.0.1 only, so the api could not reach it there).
         env.update(YAFFW_ADMIN_PASSWORD=admin_password, YAFFW_WORKER_SESSIONS=str(args.worker_sessions),
-                   PYTHONUNBUFFERED="1")  # fmt: skip
+                   YAFFW_ADVERTISE_HOST="127.0.0.1", PYTHONUNBUFFERED="1")  # fmt: skip
         cmd = [sys.executable, "-m", "yaffw.cli", "up", "--port", str(self.port), "--state-dir", str(self.state),
                "--workers", str(args.workers)]  # fmt: skip
         if args.media:
@@ -142,7 +144,7 @@ def run_step(args: argparse.Namespace, url: str, users: int, out: Path, env: dic
             "load_before": round(psutil.getloadavg()[0], 2), "cpus": psutil.cpu_count(), "started": time.time(),
             "settings": settings}  # fmt: skip
     (step / "meta.json").write_text(json.dumps(meta, indent=2))
-    target = urlparse(url).port if roots is not None else None
+    target = urlparse(url).port
     sampler = Sampler(step / "resources.csv", roots=roots, postgres_port=postgres_port, target_port=target)
     sampler.start()
     cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", url, "-u", str(users),
