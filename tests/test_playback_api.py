@@ -163,3 +163,12 @@ def test_refusals(api_url, setup) -> None:
     r = _play(api_url, owner, setup["mkv"], capabilities=NO_HLS)
     assert r.status_code == 400 and r.json()["error"]["code"] == "not_playable"
     assert httpx.post(f"{api_url}/api/items/{setup['mp4']}/playback", json={}).status_code == 401
+
+
+def test_admin_sessions_page_is_for_admins(api_url, setup) -> None:
+    html = {"Accept": "text/html"}
+    r = httpx.get(f"{api_url}/admin/sessions", cookies={"yaffw_token": setup["owner"]["token"]}, headers=html)
+    assert r.status_code == 403
+    r = httpx.get(f"{api_url}/admin/sessions/rows", cookies={"yaffw_token": setup["admin"]["token"]}, headers=html)
+    assert r.status_code == 200 and "<tr" in r.text
+    assert httpx.get(f"{api_url}/admin/sessions", follow_redirects=False).status_code in (302, 303)
