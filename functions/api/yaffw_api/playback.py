@@ -24,27 +24,17 @@ from yaffw.sessions import PlaybackSession
 from yaffw_api.access import visible_item
 from yaffw_api.auth import User, require_user
 from yaffw_api.context import Deps, deps
+from yaffw_api.params import json_object
 
 bp = Blueprint("playback")
 
 SOURCE = "/yaffw/api"
+_FIELDS = ("capabilities", "audio_index", "max_bitrate", "start_seconds", "client")
 _ITEM_COLUMNS = "i.id, i.name, i.type, i.path, i.container, i.bitrate, i.duration_seconds, i.size, i.library_id"
 # Media URL tokens live a little longer than the film so a paused film can still seek, but no
 # longer than MAX_TOKEN_TTL: they travel in URLs.
 MIN_TOKEN_TTL = 3600
 MAX_TOKEN_TTL = 12 * 3600
-
-
-def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = request.json
-    except Exception as exc:  # Sanic raises BadRequest subclasses for malformed JSON
-        raise BadInput("body must be JSON") from exc
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise BadInput("body must be a JSON object")
-    return body
 
 
 def _optional_int(body: dict[str, Any], name: str, minimum: int) -> int | None:
@@ -120,7 +110,7 @@ async def start_playback(request: Request, item_id: str) -> HTTPResponse:
     """Decide, open a session, announce it; answer how and where to play."""
     user = await require_user(request)
     d = deps(request)
-    body = _body(request)
+    body = json_object(request, allowed=_FIELDS, empty_ok=True)
     item = await visible_item(d.pool, user, item_id, _ITEM_COLUMNS)
     if not item["path"] or item["type"] in ("series", "season"):
         raise BadInput("this item is not a playable file", code="not_playable")

@@ -22,21 +22,10 @@ from yaffw.sessions import PlaybackSession
 
 from yaffw_api.auth import User, require_admin, require_user
 from yaffw_api.context import deps
+from yaffw_api.params import json_object
 from yaffw_api.playback import announce
 
 bp = Blueprint("playback_sessions")
-
-
-def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = request.json
-    except Exception as exc:  # Sanic raises BadRequest subclasses for malformed JSON
-        raise BadInput("body must be JSON") from exc
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise BadInput("body must be a JSON object")
-    return body
 
 
 def _position(value: Any, session: PlaybackSession) -> float:
@@ -68,7 +57,7 @@ async def progress(request: Request, sid: str) -> HTTPResponse:
     user = await require_user(request, scope=f"session:{sid}")
     d = deps(request)
     session = await _owned(request, sid, user)
-    body = _body(request)
+    body = json_object(request, allowed=("position_seconds", "paused"))
     if "position_seconds" not in body:
         raise BadInput("position_seconds is required")
     position = _position(body["position_seconds"], session)
@@ -88,7 +77,7 @@ async def stop(request: Request, sid: str) -> HTTPResponse:
     user = await require_user(request, scope=f"session:{sid}")
     d = deps(request)
     session = await _owned(request, sid, user, admin_may=True)
-    body = _body(request)
+    body = json_object(request, allowed=("position_seconds",), empty_ok=True)
     saved = None
     if body.get("position_seconds") is not None:
         session.position_seconds = _position(body["position_seconds"], session)
