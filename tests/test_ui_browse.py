@@ -191,6 +191,25 @@ async def test_access_and_errors(user_page: Any, api_url: str, catalog: Catalog)
     r = httpx.post(api_url + "/login", data={"username": "ben", "password": "ben-password-1",
                                              "next": "https://evil.example/"}, follow_redirects=False)  # fmt: skip
     assert r.status_code == 303 and r.headers["location"] == "/"
+    # Malformed sign-ins are answered with the form and a 4xx, never a 500.
+    for body in ({"json": {"username": "ben"}}, {"data": {"username": "x" * 5000, "password": "p"}},
+                 {"data": {"username": "ben\x00", "password": "p"}}, {"content": b"\xff\xfe=%%%"}):  # fmt: skip
+        r = httpx.post(api_url + "/login", headers={"Accept": "text/html"}, **body)
+        assert r.status_code in (400, 401), (body, r.status_code)
+        assert "Sign in" in r.text
+    # A form post without the CSRF token is refused (signing out here would be a cross-site trick).
+    cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
+    r = httpx.post(api_url + "/logout", cookies={"yaffw_token": cookies["yaffw_token"]},
+                   headers={"Accept": "text/html"}, follow_redirects=False)  # fmt: skip
+    assert r.status_code == 403
+    await page.goto("/")
+    await expect(page.locator("#libraries")).to_be_visible()  # still signed in
+    # Signing out through the menu ends the session: the old cookie no longer opens pages.
+    await page.click("summary[aria-label=Account]")
+    await page.click("button:has-text('Sign out')")
+    await expect(page.locator("#username")).to_be_visible()
+    r = httpx.get(api_url + "/", cookies={"yaffw_token": cookies["yaffw_token"]}, follow_redirects=False)
+    assert r.status_code == 302 and r.headers["location"] == "/login"
     # Static files: cached when versioned, and only the known set.
     css = httpx.get(api_url + "/static/app.css")
     assert css.status_code == 200 and "text/css" in css.headers["content-type"]
