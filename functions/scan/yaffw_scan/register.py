@@ -155,7 +155,7 @@ async def save_file(
         if streams:
             await conn.copy_records_to_table(
                 "media_streams",
-                records=[(new_id, *(s.row()[c] for c in STREAM_COLUMNS[1:])) for s in streams],
+                records=[(new_id, *map(row.__getitem__, STREAM_COLUMNS[1:])) for row in (s.row() for s in streams)],
                 columns=STREAM_COLUMNS,
             )
     return str(new_id), inserted

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import av
@@ -64,7 +64,7 @@ class StreamInfo:
 
     def row(self) -> dict[str, Any]:
         """Column values for ``media_streams`` (without ``item_id``)."""
-        out = asdict(self)
+        out = {f.name: getattr(self, f.name) for f in fields(self)}  # flat: no asdict deep copy
         out["stream_index"] = out.pop("index")
         return out
 
