@@ -37,6 +37,7 @@ LOADTEST_BUFFER_S               30         viewers: media seconds buffered ahead
 LOADTEST_PROGRESS_EVERY_S       10         viewers: progress report interval (s)
 LOADTEST_SEEK_CHANCE            0.05       viewers: chance of a seek after each segment/chunk
 LOADTEST_CHUNK_S                4          direct play: media seconds per range request
+LOADTEST_PLAY_FILTER            (none)     viewers: extra query for the items they pick from (q=Feature)
 LOADTEST_HLS_HEIGHT             720        HLS viewers: max_height (kept below the source's height)
 LOADTEST_HLS_VARIANT            top        HLS viewers: play the top or the bottom variant
 LOADTEST_SCAN_EVERY_S           120        admin: seconds between scans

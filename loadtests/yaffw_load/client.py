@@ -73,8 +73,9 @@ class YaffwUser(FastHttpUser):
 
     def playable_items(self, limit: int = 50) -> list[dict[str, Any]]:
         """A page of films and episodes, as a "what shall I watch" screen shows them."""
-        page = self.call("GET", f"/api/items?type=movie,episode,video&sort=date_added&limit={limit}",
-                         "/api/items?type=playable")  # fmt: skip
+        extra = options.get().play_filter
+        query = f"type=movie,episode,video&sort=date_added&limit={limit}" + (f"&{extra}" if extra else "")
+        page = self.call("GET", f"/api/items?{query}", "/api/items?type=playable")
         return [i for i in (page or {}).get("items", []) if (i.get("duration_seconds") or 0) > 1]
 
     def pick_playable(self) -> dict[str, Any] | None:

@@ -19,11 +19,15 @@ TS_SYNC = 0x47
 def transcode_capabilities(detail: dict[str, Any]) -> dict[str, Any]:
     """What a small H.264-only device states: it forces a transcode of every video.
 
-    ``max_height`` stays below the source's, so even an H.264 source is scaled (never direct play).
+    Other codecs are transcoded anyway; for an H.264 source ``max_height`` stays below the source's,
+    so it is scaled rather than played directly.
     """
-    height = (video_stream(detail) or {}).get("height") or 720
+    video = video_stream(detail) or {}
+    height, cap = video.get("height") or 720, options.get().hls_height
+    if video.get("codec") == "h264":
+        cap = min(cap, height - 2)
     return {"containers": ["mp4"], "video_codecs": ["h264"], "audio_codecs": ["aac"], "max_audio_channels": 2,
-            "max_height": max(144, min(options.get().hls_height, height - 2)), "hls": True}  # fmt: skip
+            "max_height": max(144, cap), "hls": True}  # fmt: skip
 
 
 class HlsViewer(Viewer):

@@ -32,6 +32,7 @@ SPEC: tuple[tuple[str, str, Any, str], ...] = (
     ("progress_every_s", "LOADTEST_PROGRESS_EVERY_S", 10.0, "viewers: seconds between progress reports"),
     ("seek_chance", "LOADTEST_SEEK_CHANCE", 0.05, "viewers: chance of a seek after each segment or chunk"),
     ("chunk_s", "LOADTEST_CHUNK_S", 4.0, "direct play: media seconds per range request"),
+    ("play_filter", "LOADTEST_PLAY_FILTER", "", "viewers: extra query for the items they pick from, e.g. q=Feature"),
     ("hls_height", "LOADTEST_HLS_HEIGHT", 720, "HLS viewers: max_height they state (kept below the source's)"),
     ("hls_variant", "LOADTEST_HLS_VARIANT", "top", "HLS viewers: variant they play: top or bottom"),
     ("scan_every_s", "LOADTEST_SCAN_EVERY_S", 120.0, "admin: seconds between library scans"),
@@ -60,6 +61,7 @@ class Options:
     progress_every_s: float
     seek_chance: float
     chunk_s: float
+    play_filter: str
     hls_height: int
     hls_variant: str
     scan_every_s: float
