@@ -211,15 +211,15 @@ class Scanner:
             size=w.file.size, mtime=w.file.mtime, sidecar_hash=w.cars.signature,
         )  # fmt: skip
         streams: list[StreamInfo] = [*facts.media.streams, *facts.subtitles]
+        item_id = w.item.id if w.item else None
+        # One connection for the row and then its images (their object keys need the row's id).
+        # Uploads wait on the network, so they run on asyncio's pool, not on the probe threads.
         async with self.pool.acquire() as conn:
-            item_id, inserted = await register.save_file(
-                conn, library.id, w.item.id if w.item else None, fields, streams
-            )
-        rows = await prober.run(images.save, self.store, item_id, facts.pictures)
-        async with self.pool.acquire() as conn:
+            item_id, inserted = await register.save_file(conn, library.id, item_id, fields, streams)
+            rows = await asyncio.to_thread(images.save, self.store, item_id, facts.pictures)
             stale = await register.replace_images(conn, item_id, rows)
         if stale:
-            await prober.run(images.delete, self.store, stale)
+            await asyncio.to_thread(images.delete, self.store, stale)
         if w.reason == "moved":
             result.moved += 1
         elif inserted:
