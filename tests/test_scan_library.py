@@ -392,3 +392,24 @@ async def test_edited_series_nfo_updates_the_series_without_opening_media(clean_
         e["data"]["item_id"] for e in await stream_events(redis, keys, shows) if e["type"] == events.ITEM_UPDATED
     ]
     assert sorted(updated) == sorted([str(series_id), str(season2["id"])])
+
+
+async def test_store_outage_is_recorded_and_retried_next_scan(clean_db, redis, settings, sample_media):
+    from yaffw.keys import Keys
+    from yaffw.storage import S3Store
+    from yaffw_scan.scanner import Scanner
+
+    pool = clean_db
+    shows = await make_library(pool, "Shows", "shows", [sample_media.shows])
+    missing_bucket = S3Store(settings.replace(s3_bucket="no-such-bucket-" + shows[:8]))
+    broken = Scanner(pool, redis, missing_bucket, Keys(settings.redis_prefix), concurrency=2)
+    # The series' poster cannot be stored either, so the first episode fails while creating it.
+    [outage] = await broken.scan(shows)
+    assert outage.failed == 3 and outage.added == 0
+    rows = await pool.fetch("SELECT size, mtime, error FROM scan_failures WHERE library_id = $1", shows)
+    assert len(rows) == 3 and all(r["size"] is None and r["mtime"] is None for r in rows)
+    assert all("NoSuchBucket" in r["error"] for r in rows)
+
+    [fixed] = await make_scanner(pool, redis, settings).scan(shows)
+    assert (fixed.added, fixed.failed) == (3, 0)
+    assert await pool.fetch("SELECT * FROM scan_failures WHERE library_id = $1", shows) == []

@@ -102,12 +102,13 @@ class Folders:
         info, pictures = await self.prober.run(_read, cars)
         fields = describe_series(path, info) if type_ == "series" else describe_season(path, number, info)
         fields.update(parent_id=parent_id, sidecar_hash=cars.signature)
-        folder_id, inserted = await register.upsert_folder(self.pool, self.library.id, fields)
-        rows = await self.prober.run(images.save, self.store, folder_id, pictures)
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire() as conn, conn.transaction():
+            await register.relax_commit(conn)
+            folder_id, inserted = await register.upsert_folder(conn, self.library.id, fields)
+            rows = await asyncio.to_thread(images.save, self.store, folder_id, pictures)
             stale = await register.replace_images(conn, folder_id, rows)
         if stale:
-            await self.prober.run(images.delete, self.store, stale)
+            await asyncio.to_thread(images.delete, self.store, stale)
         self.state.folders[(type_, path)] = FolderRow(folder_id, type_, path, cars.signature, parent_id, number)
         self._paths[folder_id] = path
         log.info("%s %s %s (%s)", "added" if inserted else "updated", type_, folder_id, path)

@@ -127,60 +127,66 @@ async def load_state(conn: Conn, library_id: str) -> State:
     return state
 
 
-async def upsert_folder(conn: Conn, library_id: str, fields: dict[str, Any]) -> tuple[str, bool]:
+async def upsert_folder(conn: asyncpg.Connection, library_id: str, fields: dict[str, Any]) -> tuple[str, bool]:
     """Insert or refresh a series/season row; returns (id, inserted)."""
     row = await conn.fetchrow(_UPSERT_FOLDER, library_id, *(fields.get(c) for c in FOLDER_COLUMNS))
     return str(row["id"]), bool(row["inserted"])
 
 
+async def relax_commit(conn: asyncpg.Connection) -> None:
+    """Inside a transaction: commit without waiting for the WAL flush. Everything the scan writes
+    can be derived from the disk again, so a crash that loses the last few commits costs a rescan
+    of those files, never an inconsistency — and a scan commits once per file."""
+    await conn.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 async def save_file(
     conn: asyncpg.Connection, library_id: str, item_id: str | None, fields: dict[str, Any], streams: list[StreamInfo]
 ) -> tuple[str, bool]:
-    """Write a media file's row and replace its streams, in one transaction.
+    """Write a media file's row and replace its streams (call inside a transaction).
 
     With ``item_id`` (a changed or moved file) the row is updated in place and keeps its id; without,
     it is upserted on ``(path, header_hash)``. Returns (id, inserted).
     """
     values = [fields.get(c) for c in MEDIA_COLUMNS]
-    async with conn.transaction():
-        row = None
-        if item_id is not None:
-            row = await conn.fetchrow(_UPDATE_FILE, item_id, *values)
-        inserted = False
-        if row is None:  # new, or the row vanished meanwhile
-            row = await conn.fetchrow(_UPSERT_FILE, library_id, *values)
-            inserted = bool(row["inserted"])
-        new_id = row["id"]
-        await conn.execute("DELETE FROM media_streams WHERE item_id = $1", new_id)
-        if streams:
-            await conn.copy_records_to_table(
-                "media_streams",
-                records=[(new_id, *map(row.__getitem__, STREAM_COLUMNS[1:])) for row in (s.row() for s in streams)],
-                columns=STREAM_COLUMNS,
-            )
+    row = None
+    if item_id is not None:
+        row = await conn.fetchrow(_UPDATE_FILE, item_id, *values)
+    inserted = False
+    if row is None:  # new, or the row vanished meanwhile
+        row = await conn.fetchrow(_UPSERT_FILE, library_id, *values)
+        inserted = bool(row["inserted"])
+    new_id = row["id"]
+    await conn.execute("DELETE FROM media_streams WHERE item_id = $1", new_id)
+    if streams:
+        await conn.copy_records_to_table(
+            "media_streams",
+            records=[(new_id, *map(row.__getitem__, STREAM_COLUMNS[1:])) for row in (s.row() for s in streams)],
+            columns=STREAM_COLUMNS,
+        )
     return str(new_id), inserted
 
 
 async def replace_images(conn: asyncpg.Connection, item_id: str, rows: list[dict[str, Any]]) -> list[str]:
-    """Record an item's images (one per kind), dropping kinds it no longer has. Returns object
-    keys that are no longer referenced (for the caller to delete from the store)."""
-    async with conn.transaction():
-        old = {r["kind"]: r["object_key"] for r in await conn.fetch(
-            "SELECT kind, object_key FROM images WHERE item_id = $1", item_id)}  # fmt: skip
-        await conn.execute("DELETE FROM images WHERE item_id = $1", item_id)
-        if rows:
-            await conn.executemany(
-                "INSERT INTO images (item_id, kind, object_key, content_type, width, height, source)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                [(item_id, r["kind"], r["object_key"], r["content_type"], r["width"], r["height"], r["source"])
-                 for r in rows],
-            )  # fmt: skip
+    """Record an item's images (one per kind), dropping kinds it no longer has (call inside a
+    transaction). Returns object keys no longer referenced, for the caller to delete from the store."""
+    old = await conn.fetch("DELETE FROM images WHERE item_id = $1 RETURNING object_key", item_id)
+    if rows:
+        await conn.executemany(
+            "INSERT INTO images (item_id, kind, object_key, content_type, width, height, source)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            [(item_id, r["kind"], r["object_key"], r["content_type"], r["width"], r["height"], r["source"])
+             for r in rows],
+        )  # fmt: skip
     kept = {r["object_key"] for r in rows}
-    return [key for key in old.values() if key not in kept]
+    return [r["object_key"] for r in old if r["object_key"] not in kept]
 
 
-async def record_failure(conn: Conn, library_id: str, path: str, error: str, size: int, mtime: float) -> None:
-    """Remember why ``path`` could not be scanned (until it changes or scans cleanly)."""
+async def record_failure(
+    conn: Conn, library_id: str, path: str, error: str, size: int | None, mtime: float | None
+) -> None:
+    """Remember why ``path`` could not be scanned. With its ``size`` and ``mtime`` it is skipped until
+    it changes; without (a fault that was not the file's) the next scan tries it again."""
     await conn.execute(
         "INSERT INTO scan_failures (library_id, path, error, size, mtime) VALUES ($1, $2, $3, $4, $5)"
         " ON CONFLICT (library_id, path) DO UPDATE SET error = EXCLUDED.error, size = EXCLUDED.size,"

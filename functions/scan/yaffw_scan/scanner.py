@@ -190,7 +190,7 @@ class Scanner:
                         cleared.append(w.file.path)
                 except Exception as exc:  # one bad file must not end the scan; it is recorded instead
                     log.exception("scan of %s failed", w.file.path)
-                    await self._failed(library, w, f"{type(exc).__name__}: {exc}", result)
+                    await self._failed(library, w, f"{type(exc).__name__}: {exc}", result, retry=True)
                 done += 1
                 await reporter.progress("probe", done, len(work))
 
@@ -212,9 +212,10 @@ class Scanner:
         )  # fmt: skip
         streams: list[StreamInfo] = [*facts.media.streams, *facts.subtitles]
         item_id = w.item.id if w.item else None
-        # One connection for the row and then its images (their object keys need the row's id).
-        # Uploads wait on the network, so they run on asyncio's pool, not on the probe threads.
-        async with self.pool.acquire() as conn:
+        # One transaction for the row, its streams and then its images (their keys need the row's
+        # id). Uploads wait on the network, so they run on asyncio's pool, not on the probe threads.
+        async with self.pool.acquire() as conn, conn.transaction():
+            await register.relax_commit(conn)
             item_id, inserted = await register.save_file(conn, library.id, item_id, fields, streams)
             rows = await asyncio.to_thread(images.save, self.store, item_id, facts.pictures)
             stale = await register.replace_images(conn, item_id, rows)
@@ -230,11 +231,15 @@ class Scanner:
         log.debug("%s %s %s", w.reason, item_id, w.file.path)
         return True
 
-    async def _failed(self, library: Library, w: Work, error: str, result: ScanResult) -> None:
+    async def _failed(self, library: Library, w: Work, error: str, result: ScanResult, *, retry: bool = False) -> None:
+        """Record why a file was not scanned. A fault of the file itself (empty, truncated, unreadable)
+        is recorded with its size and mtime, so it is not reopened until it changes; any other fault
+        (the store or database failing) without them, so the next scan tries again."""
         log.warning("cannot scan %s: %s", w.file.path, error)
         result.failed += 1
         result.failures[w.file.path] = error
-        await register.record_failure(self.pool, library.id, w.file.path, error, w.file.size, w.file.mtime)
+        size, mtime = (None, None) if retry else (w.file.size, w.file.mtime)
+        await register.record_failure(self.pool, library.id, w.file.path, error, size, mtime)
 
     async def _remove(self, missing: list[register.FileRow], reporter: Reporter, result: ScanResult) -> None:
         if not missing:
