@@ -24,7 +24,7 @@ LOADTEST_WEIGHT_BROWSE          10         weight of browsing users
 LOADTEST_WEIGHT_DIRECT          3          weight of direct-play viewers
 LOADTEST_WEIGHT_HLS             1          weight of HLS (transcode) viewers
 LOADTEST_ADMINS                 1          admins (fixed count)
-LOADTEST_ACCOUNTS               20         accounts the admin creates (loadtest-000...); users share them
+LOADTEST_ACCOUNTS               10         accounts the admin creates (loadtest-000...); users share them
 LOADTEST_ACCOUNT_PASSWORD       (fixed)    their password
 LOADTEST_ADMIN_USER             admin      the admin's name
 LOADTEST_ADMIN_PASSWORD         $YAFFW_ADMIN_PASSWORD   the admin's password

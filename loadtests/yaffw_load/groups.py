@@ -38,7 +38,8 @@ class GroupStats:
 
     def __init__(self) -> None:
         self.stats = RequestStats(use_response_times_cache=False)
-        self.started = time.time()
+        self.first: float | None = None  # the first and the last request counted (for requests/s)
+        self.last = 0.0
 
     def on_request(self, request_type: str, name: str, response_time: float, response_length: int,
                    exception: Any = None, **_kw: Any) -> None:  # fmt: skip
@@ -46,13 +47,15 @@ class GroupStats:
         if request_type == METRIC:
             return
         group = group_of(name)
+        self.last = time.time()
+        self.first = self.first or self.last
         self.stats.log_request("", group, int(response_time or 0), response_length or 0)
         if exception is not None:
             self.stats.log_error("", group, exception)
 
     def rows(self) -> list[list[Any]]:
         """One row per group, sorted by name."""
-        elapsed = max(1e-6, time.time() - self.started)
+        elapsed = max(1.0, self.last - (self.first or self.last))
         out = []
         for (name, _), e in sorted(self.stats.entries.items()):
             percentiles = [e.get_response_time_percentile(p) for p in (0.5, 0.95, 0.99)]
@@ -75,20 +78,16 @@ def install(environment: Environment) -> GroupStats:
     groups = GroupStats()
     environment.events.request.add_listener(groups.on_request)
 
-    def _start(**_kw: Any) -> None:
-        groups.started = time.time()
-
     def _reset(**_kw: Any) -> None:
         # --reset-stats: Locust drops the ramp-up from its numbers; so do we.
         if environment.reset_stats:
-            groups.stats, groups.started = RequestStats(use_response_times_cache=False), time.time()
+            groups.stats, groups.first = RequestStats(use_response_times_cache=False), None
 
     def _write(**_kw: Any) -> None:
         prefix = getattr(environment.parsed_options, "csv_prefix", None)
         if prefix:
             groups.write(prefix)
 
-    environment.events.test_start.add_listener(_start)
     environment.events.spawning_complete.add_listener(_reset)
     environment.events.reset_stats.add_listener(_reset)
     environment.events.quitting.add_listener(_write)

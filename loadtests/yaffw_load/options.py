@@ -18,7 +18,7 @@ SPEC: tuple[tuple[str, str, Any, str], ...] = (
     ("weight_direct", "LOADTEST_WEIGHT_DIRECT", 3, "weight of direct-play viewers (0: none)"),
     ("weight_hls", "LOADTEST_WEIGHT_HLS", 1, "weight of HLS (transcode) viewers (0: none)"),
     ("admins", "LOADTEST_ADMINS", 1, "admins who scan now and then (fixed count, 0: none)"),
-    ("accounts", "LOADTEST_ACCOUNTS", 20, "load-test accounts the admin creates; users share them round robin"),
+    ("accounts", "LOADTEST_ACCOUNTS", 10, "load-test accounts the admin creates; users share them round robin"),
     ("account_password", "LOADTEST_ACCOUNT_PASSWORD", "loadtest-password-1", "password of those accounts"),
     ("admin_user", "LOADTEST_ADMIN_USER", "admin", "the admin's name"),
     ("admin_password", "LOADTEST_ADMIN_PASSWORD", "", "the admin's password (default: YAFFW_ADMIN_PASSWORD)"),
