@@ -413,3 +413,19 @@ async def test_store_outage_is_recorded_and_retried_next_scan(clean_db, redis, s
     [fixed] = await make_scanner(pool, redis, settings).scan(shows)
     assert (fixed.added, fixed.failed) == (3, 0)
     assert await pool.fetch("SELECT * FROM scan_failures WHERE library_id = $1", shows) == []
+
+
+async def test_subtree_scan_finds_a_file_moved_in_from_outside(clean_db, redis, settings, media_copy):
+    pool = clean_db
+    shows = await make_library(pool, "Shows", "shows", [media_copy.shows])
+    scanner = make_scanner(pool, redis, settings)
+    await scanner.scan(shows)
+    episode_id = (await items(pool, shows))[str(media_copy.episodes[1])]["id"]
+    season2 = media_copy.shows / "Test Show" / "Season 02"
+    media_copy.episodes[1].rename(season2 / "Test Show S02E05.mp4")
+
+    [result] = await scanner.scan(shows, str(season2))
+
+    assert (result.moved, result.added, result.removed) == (1, 0, 0)
+    moved = (await items(pool, shows))[str(season2 / "Test Show S02E05.mp4")]
+    assert moved["id"] == episode_id and (moved["parent_index_number"], moved["index_number"]) == (2, 5)

@@ -124,7 +124,7 @@ class Scanner:
             plan = await asyncio.to_thread(make_plan, listing, state, library.kind, scope)
             result.unchanged = plan.unchanged
             result.failed = plan.known_failures
-            await self._match_moves(plan.work, plan.missing, prober, result)
+            await self._match_moves(plan.work, plan.missing, state, scope, prober)
             folders = Folders(self.pool, self.store, prober, library, state, listing, reporter.item)
             await folders.refresh_changed()
             cleared = await self._read_all(plan.work, library, state, folders, prober, reporter, result)
@@ -150,26 +150,42 @@ class Scanner:
         log.info("scan of library %s%s: %s (opened %d files)", library.id, where, counts, result.opened)
         return result
 
-    async def _match_moves(self, work: list[Work], missing: list[register.FileRow], prober: Prober,
-                           result: ScanResult) -> None:  # fmt: skip
-        """A new path whose header hash is a missing row's is that row, moved: it keeps its id."""
+    async def _match_moves(self, work: list[Work], missing: list[register.FileRow], state: register.State,
+                           scope: str | None, prober: Prober) -> None:  # fmt: skip
+        """A new path whose header hash is a missing row's is that row, moved: it keeps its id.
+
+        In a subtree scan a file may have come from outside the subtree: a row outside it whose file
+        no longer exists counts as missing too.
+        """
         new = [w for w in work if w.item is None]
-        if not new or not missing:
+        if not new:
+            return
+        candidates = list(missing)
+        if scope is not None:
+            candidates += [r for r in state.files.values() if not is_within(r.path, scope)]
+        if not candidates:
             return
         by_hash: dict[str, list[register.FileRow]] = {}
-        for row in missing:
+        for row in candidates:
             by_hash.setdefault(row.header_hash, []).append(row)
         hashes = await asyncio.gather(*(prober.header_hash(w.file) for w in new), return_exceptions=True)
+        claimed: set[str] = set()
         for w, digest in zip(new, hashes, strict=True):
             if isinstance(digest, BaseException):
                 continue  # reading it again will fail and record why
             w.header_hash = digest
-            rows = by_hash.get(digest)
-            if rows:
-                # Same name in another folder first, then any.
-                rows.sort(key=lambda r: os.path.basename(r.path) != os.path.basename(w.file.path))
-                w.item, w.reason = rows.pop(0), "moved"
-                missing.remove(w.item)
+            # Same name in another folder first, then any; outside rows only if their file is gone.
+            rows = sorted(
+                by_hash.get(digest, ()), key=lambda r: os.path.basename(r.path) != os.path.basename(w.file.path)
+            )
+            for row in rows:
+                if row.id in claimed or (row not in missing and os.path.exists(row.path)):
+                    continue
+                claimed.add(row.id)
+                w.item, w.reason = row, "moved"
+                if row in missing:
+                    missing.remove(row)
+                break
 
     async def _read_all(self, work: list[Work], library: Library, state: register.State, folders: Folders,
                         prober: Prober, reporter: Reporter, result: ScanResult) -> list[str]:  # fmt: skip
