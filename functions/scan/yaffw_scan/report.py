@@ -2,7 +2,7 @@
 the ``notify`` channel (the UI's live bar).
 
 - ``io.yaffw.library.scan.progress {library_id, done, total, phase}``: at most one per
-  ``interval`` (0.5 s), plus one at each phase change — never a flood, however fast files go by.
+  ``interval`` (0.5 s), plus the final one — never a flood, however fast files go by.
 - ``io.yaffw.media.item.added|updated|removed {item_id, library_id}``: one per item on the stream
   (consumers may act per item), appended in pipelined batches. On the notify channel only the first
   ``notify_cap`` added items of a scan are sent one by one: after that the UI learns the rest from
@@ -32,17 +32,17 @@ class Reporter:
         self.interval = interval
         self.notify_cap = notify_cap
         self._last_at = 0.0
-        self._last_phase = ""
         self._items: list[tuple[str, str]] = []
         self._notified = 0
         self.published = 0
 
     async def progress(self, phase: str, done: int, total: int, *, force: bool = False) -> None:
-        """Report progress, unless one went out less than ``interval`` ago in the same phase."""
+        """Report progress, unless one went out less than ``interval`` ago (``force``: the first and
+        the last of a scan)."""
         now = time.monotonic()
-        if not force and phase == self._last_phase and now - self._last_at < self.interval:
+        if not force and now - self._last_at < self.interval:
             return
-        self._last_at, self._last_phase = now, phase
+        self._last_at = now
         data = {"library_id": self.library_id, "done": done, "total": total, "phase": phase}
         await self._send(events.SCAN_PROGRESS, data)
         if len(self._items) >= _BATCH:

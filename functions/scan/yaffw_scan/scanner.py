@@ -128,7 +128,7 @@ class Scanner:
             folders = Folders(self.pool, self.store, prober, library, state, listing, reporter.item)
             await folders.refresh_changed()
             cleared = await self._read_all(plan.work, library, state, folders, prober, reporter, result)
-            await reporter.progress("cleanup", len(plan.work), len(plan.work), force=True)
+            await reporter.progress("cleanup", len(plan.work), len(plan.work))
             await self._remove(plan.missing, reporter, result)
             await register.clear_failures(self.pool, library.id, cleared + plan.gone_failures)
             await self._prune_folders(library, reporter, result)
