@@ -40,6 +40,7 @@ LOADTEST_CHUNK_S                4          direct play: media seconds per range 
 LOADTEST_PLAY_FILTER            (none)     viewers: extra query for the items they pick from (q=Feature)
 LOADTEST_HLS_HEIGHT             720        HLS viewers: max_height (kept below the source's height)
 LOADTEST_HLS_VARIANT            top        HLS viewers: play the top or the bottom variant
+LOADTEST_ADMIN_THINK_S          20         admin: mean pause between actions (s)
 LOADTEST_SCAN_EVERY_S           120        admin: seconds between scans
 ==============================  =========  =========================================================
 

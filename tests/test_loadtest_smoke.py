@@ -35,7 +35,8 @@ def test_load_test_smoke(start_stack, sample_media, tmp_path: Path) -> None:
         LOADTEST_ADMIN_PASSWORD=PASSWORD, LOADTEST_ACCOUNTS="3",
         # 1 admin + 5 weighted users: 3 browsers, 1 direct-play viewer, 1 HLS viewer.
         LOADTEST_WEIGHT_BROWSE="3", LOADTEST_WEIGHT_DIRECT="1", LOADTEST_WEIGHT_HLS="1", LOADTEST_ADMINS="1",
-        LOADTEST_THINK_MIN="0.5", LOADTEST_THINK_MAX="2", LOADTEST_SCAN_EVERY_S="10", LOADTEST_SEEK_CHANCE="0.2",
+        LOADTEST_THINK_MIN="0.5", LOADTEST_THINK_MAX="2", LOADTEST_SEEK_CHANCE="0.2",
+        LOADTEST_SCAN_EVERY_S="10", LOADTEST_ADMIN_THINK_S="3",
         LOADTEST_PAUSE_BETWEEN_S="1", LOADTEST_WATCH_MAX_S="25",
     )  # fmt: skip
     cmd = [sys.executable, str(ROOT / "loadtests/run.py"), "--url", stack.url, "--users", "6", "--minutes", "0.5",

@@ -15,8 +15,12 @@ class AdminUser(YaffwUser):
     """One administrator (a fixed count, not weighted: households have one)."""
 
     group = "admin"
-    wait_time = between(10, 30)
     last_scan = 0.0
+
+    def wait_time(self) -> float:
+        """Half to one and a half times ``LOADTEST_ADMIN_THINK_S``."""
+        think = options.get().admin_think_s
+        return between(think / 2, think * 1.5)(self)
 
     def credentials(self) -> tuple[str, str]:
         """The admin's own account."""
@@ -30,16 +34,17 @@ class AdminUser(YaffwUser):
 
     @task(3)
     def sessions(self) -> None:
-        """Who is playing what."""
+        """Who is playing what (and a scan when one is due)."""
         self.call("GET", "/api/sessions", "/api/sessions")
+        self.scan_if_due()
 
     @task(1)
     def activity(self) -> None:
-        """The activity log's first page."""
+        """The activity log's first page (and a scan when one is due)."""
         self.call("GET", "/api/activity?limit=50", "/api/activity")
+        self.scan_if_due()
 
-    @task(1)
-    def scan(self) -> None:
+    def scan_if_due(self) -> None:
         """Rescan one library when the interval has passed (202: queued for the scan function)."""
         if time.monotonic() - self.last_scan < options.get().scan_every_s:
             return

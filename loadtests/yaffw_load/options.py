@@ -35,6 +35,7 @@ SPEC: tuple[tuple[str, str, Any, str], ...] = (
     ("play_filter", "LOADTEST_PLAY_FILTER", "", "viewers: extra query for the items they pick from, e.g. q=Feature"),
     ("hls_height", "LOADTEST_HLS_HEIGHT", 720, "HLS viewers: max_height they state (kept below the source's)"),
     ("hls_variant", "LOADTEST_HLS_VARIANT", "top", "HLS viewers: variant they play: top or bottom"),
+    ("admin_think_s", "LOADTEST_ADMIN_THINK_S", 20.0, "admin: mean pause between actions (s)"),
     ("scan_every_s", "LOADTEST_SCAN_EVERY_S", 120.0, "admin: seconds between library scans"),
 )
 
@@ -64,6 +65,7 @@ class Options:
     play_filter: str
     hls_height: int
     hls_variant: str
+    admin_think_s: float
     scan_every_s: float
 
 
