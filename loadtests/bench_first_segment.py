@@ -29,11 +29,12 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests._media_rows import insert_item, make_library, make_user  # noqa: E402
 from yaffw.local_services import free_port  # noqa: E402
 from yaffw.media import ffmpeg, hls  # noqa: E402
 from yaffw.migrations import migrate  # noqa: E402
 from yaffw.settings import Settings  # noqa: E402
+
+from tests._media_rows import insert_item, make_library, make_user  # noqa: E402
 
 
 def make_source(seconds: int) -> Path:
