@@ -7,9 +7,10 @@ Usage: ``python loadtests/make_media.py DIR [--movies 1000] [--shows 20] [--film
   shared poster (hard links) and an ``.nfo`` with genres and a plot: what browsing, paging and search
   run over.
 - ``shows/Show NN/Season 0S/``: ``--shows`` series of 2 seasons x 8 episodes, the same way.
-- ``features/``: ``--films`` films of ``--film-seconds`` seconds: 1080p H.264 + AAC at about 6 Mbit/s
-  (what direct-play viewers read) and 720p HEVC (what a transcode has to decode). Viewers pick them
-  with ``LOADTEST_PLAY_FILTER=q=Feature``.
+- ``features/``: ``--films`` films of ``--film-seconds`` seconds, alternately 1080p H.264 + AAC at
+  6 Mbit/s (``Feature Alpha``, ``Feature Charlie``...: what direct-play viewers read, and a 1080p
+  decode for a transcode) and 720p HEVC at 3 Mbit/s (``Feature Bravo``...). Viewers pick them with
+  ``LOADTEST_PLAY_FILTER=q=Feature`` (or ``q=Alpha`` for one film).
 
 Files that already exist are kept, so a second run only adds what is missing.
 """
@@ -25,6 +26,7 @@ from pathlib import Path
 WORDS = ["silent", "river", "night", "city", "last", "summer", "iron", "garden", "winter", "shadow", "light", "storm",
          "glass", "paper", "north", "ocean", "golden", "broken", "secret", "second", "long", "road", "house", "fire",
          "star", "blue", "hidden", "empty", "wild", "quiet"]  # fmt: skip
+FILM_NAMES = ("Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot")
 GENRES = ("Drama", "Comedy", "Thriller", "Documentary", "Animation", "Science Fiction", "Romance", "Horror")
 
 
@@ -111,10 +113,12 @@ def main() -> None:
     for f in range(args.films):
         folder = root / "features"
         folder.mkdir(parents=True, exist_ok=True)
+        # Names without quality tags (the scan strips "1080p", "HEVC"...): viewers pick by name.
+        name = f"Feature {FILM_NAMES[f % len(FILM_NAMES)]}"
         if f % 2 == 0:
-            clip(folder / f"Feature {f + 1} 1080p (2024).mp4", args.film_seconds, "1920x1080", bitrate="6M")
+            clip(folder / f"{name} (2024).mp4", args.film_seconds, "1920x1080", bitrate="6M")
         else:
-            clip(folder / f"Feature {f + 1} HEVC 720p (2024).mkv", args.film_seconds, "1280x720", "libx265", "3M")
+            clip(folder / f"{name} (2024).mkv", args.film_seconds, "1280x720", "libx265", "3M")
     print(f"{root}: {args.movies} movies, {args.shows * 16} episodes, {args.films} feature films")
 
 
