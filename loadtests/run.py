@@ -115,10 +115,23 @@ class Stack:
             shutil.rmtree(self.state, ignore_errors=True)
 
 
+def admin_password(state_dir: Path | None) -> str:
+    """A new admin password; kept in a given state folder, whose database keeps the admin too."""
+    if state_dir is None:
+        return secrets.token_urlsafe(12)
+    path = state_dir / "loadtest-admin-password"
+    if not path.exists():
+        state_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(12))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def wait_scanned(url: str, user: str, password: str, timeout: float, quiet_s: float = 10.0) -> int:
     """Wait until the number of playable items has been > 0 and unchanged for ``quiet_s``; returns it."""
     token = httpx.post(f"{url}/api/auth/login", json={"username": user, "password": password}, timeout=60)
-    token.raise_for_status()
+    if token.status_code != 200:
+        raise SystemExit(f"admin login as {user!r} failed ({token.status_code}): set LOADTEST_ADMIN_PASSWORD")
     headers = {"Authorization": "Bearer " + token.json()["access_token"]}
     deadline, last, since = time.monotonic() + timeout, -1, time.monotonic()
     while time.monotonic() < deadline:
@@ -198,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         url, roots, pg_port = args.url.rstrip("/"), None, None
         password = env.get("LOADTEST_ADMIN_PASSWORD") or env.get("YAFFW_ADMIN_PASSWORD") or ""
     else:
-        password = env.get("LOADTEST_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+        password = env.get("LOADTEST_ADMIN_PASSWORD") or admin_password(args.state_dir)
         stack = Stack(args, out, password)
     env["LOADTEST_ADMIN_PASSWORD"] = password
     env.pop("YAFFW_ADMIN_PASSWORD", None)
