@@ -57,23 +57,24 @@ def make_plan(listing: Listing, state: State, kind: str, scope: str | None) -> P
     for file in listing.files:
         found.add(file.path)
         folder = os.path.dirname(file.path)
-        guess = identify(file.path, root=file.root, kind=kind)
+        entries = listing.sidecars_in(folder)
         own_folder = per_folder[folder] == 1 and os.path.normpath(folder) != os.path.normpath(file.root)
-        cars = sidecars.for_media(
-            file.path, listing.sidecars_in(folder), own_folder=own_folder, episode=guess.type == "episode"
-        )
         row = state.files.get(file.path)
         if row is not None and row.size == file.size and _same(row.mtime, file.mtime):
-            if row.sidecar_hash == cars.signature:
+            # Only the fingerprint here: identifying every unchanged file would cost more than the walk.
+            if row.sidecar_hash == sidecars.signature_for_media(file.path, entries, own_folder=own_folder):
                 plan.unchanged += 1
-            else:
-                plan.work.append(Work(file, guess, cars, row, "sidecars"))
-            continue
-        failed = state.failures.get(file.path)
-        if failed is not None and failed[0] == file.size and _same(failed[1], file.mtime):
-            plan.known_failures += 1
-            continue
-        plan.work.append(Work(file, guess, cars, row, "changed" if row is not None else "new"))
+                continue
+            reason = "sidecars"
+        else:
+            failed = state.failures.get(file.path)
+            if failed is not None and failed[0] == file.size and _same(failed[1], file.mtime):
+                plan.known_failures += 1  # failed as it is now; its old row, if any, stays
+                continue
+            reason = "new" if row is None else "changed"
+        guess = identify(file.path, root=file.root, kind=kind)
+        cars = sidecars.for_media(file.path, entries, own_folder=own_folder, episode=guess.type == "episode")
+        plan.work.append(Work(file, guess, cars, row, reason))
     protected = [*listing.missing_roots, *listing.skipped]
 
     def judged(path: str) -> bool:

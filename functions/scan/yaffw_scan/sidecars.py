@@ -63,19 +63,39 @@ def _find_image(names: dict[str, Entry], stems: Iterable[str]) -> Entry | None:
     return None
 
 
+def _folder_level(name: str) -> bool:
+    base, ext = os.path.splitext(name.lower())
+    return name.lower() == "movie.nfo" or (
+        ext in IMAGE_EXTENSIONS and any(base in stems for stems in _FOLDER_IMAGES.values())
+    )
+
+
+def signature_for_media(path: str, entries: tuple[Entry, ...], *, own_folder: bool) -> str:
+    """The fingerprint of every sidecar that could belong to ``path``: files named after it
+    (``<stem>.nfo``, ``<stem>-poster.jpg``, ``<stem>.en.srt``) and, in a folder of its own, the
+    folder-level names. It does not depend on what the file is (film or episode), so a rescan can
+    compare it without identifying the file first."""
+    folder, name = os.path.split(path)
+    stem = os.path.splitext(name)[0].lower()
+    matched = []
+    for e in entries:
+        lower = e.name.lower()
+        if lower.startswith((stem + ".", stem + "-")) or (own_folder and _folder_level(e.name)):
+            matched.append(e)
+    return _signature(folder, matched)
+
+
 def for_media(path: str, entries: tuple[Entry, ...], *, own_folder: bool, episode: bool) -> Sidecars:
-    """Sidecars of the media file ``path`` given its folder's sidecar ``entries``.
+    """Sidecars of the media file ``path`` given its folder's sidecar ``entries`` (sorted by name).
 
     ``own_folder``: the file is the only media file in a folder of its own (``Title (Year)/``),
-    so folder-level names (``poster.jpg``, ``movie.nfo``) belong to it too.
+    so folder-level names (``poster.jpg``, ``movie.nfo``) belong to it too — to a film, not to an
+    episode.
     """
     folder, name = os.path.split(path)
     stem = os.path.splitext(name)[0]
     names = _by_stem(entries)
-    matched: list[Entry] = []
     nfo = names.get(stem.lower() + ".nfo") or (names.get("movie.nfo") if own_folder and not episode else None)
-    if nfo:
-        matched.append(nfo)
     images: dict[str, str] = {}
     own = {
         # An episode's "-thumb" is its picture; a film's "-thumb" is a landscape still.
@@ -89,16 +109,14 @@ def for_media(path: str, entries: tuple[Entry, ...], *, own_folder: bool, episod
         hit = _find_image(names, stems)
         if hit is not None:
             images[kind] = os.path.join(folder, hit.name)
-            matched.append(hit)
-    subtitles = []
     prefix = stem.lower() + "."
-    for e in entries:
-        lower = e.name.lower()
-        if lower.startswith(prefix) and os.path.splitext(lower)[1] in SUBTITLE_CODECS:
-            subtitles.append(os.path.join(folder, e.name))
-            matched.append(e)
-    matched.sort(key=lambda e: e.name)
-    return Sidecars(_signature(folder, matched), nfo and os.path.join(folder, nfo.name), images, tuple(subtitles))
+    subtitles = tuple(
+        os.path.join(folder, e.name)
+        for e in entries
+        if e.name.lower().startswith(prefix) and os.path.splitext(e.name.lower())[1] in SUBTITLE_CODECS
+    )
+    signature = signature_for_media(path, entries, own_folder=own_folder)
+    return Sidecars(signature, nfo and os.path.join(folder, nfo.name), images, subtitles)
 
 
 def for_series(folder: str, entries: tuple[Entry, ...]) -> Sidecars:
