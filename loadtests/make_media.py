@@ -96,12 +96,13 @@ def main() -> None:
         folder = root / "movies" / name
         padded_copy(tiny, folder / f"{name}.mp4", n + 1)
         link(poster, folder / "poster.jpg")
+        # Drawn whether or not the file exists, so a second run names everything the same way.
+        genres = "".join(f"<genre>{g}</genre>" for g in rng.sample(GENRES, 2))
+        plot, rating = " and ".join(rng.sample(WORDS, 3)), rng.uniform(3, 9)
         nfo = folder / "movie.nfo"
         if not nfo.exists():
-            genres = "".join(f"<genre>{g}</genre>" for g in rng.sample(GENRES, 2))
-            nfo.write_text(f"<movie><title>{name.rsplit(' (', 1)[0]}</title><plot>A film about "
-                           f"{' and '.join(rng.sample(WORDS, 3))}.</plot>{genres}"
-                           f"<rating>{rng.uniform(3, 9):.1f}</rating></movie>\n")  # fmt: skip
+            nfo.write_text(f"<movie><title>{name.rsplit(' (', 1)[0]}</title><plot>A film about {plot}.</plot>"
+                           f"{genres}<rating>{rating:.1f}</rating></movie>\n")  # fmt: skip
     pad = args.movies + 1
     for s in range(args.shows):
         show = root / "shows" / f"{title(rng)} Show {s:02d}"
