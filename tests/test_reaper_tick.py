@@ -30,7 +30,13 @@ async def reaper_cls():
 
 
 async def _mess(clean_db, redis, keys, settings, sample_media) -> dict:
-    """What a SIGKILLed worker and a vanished player leave behind."""
+    """What a SIGKILLed worker and a vanished player leave behind (after removing what earlier tests
+    of this run left, so the counts are this test's)."""
+    for worker_id in await redis.smembers(keys.workers):
+        await redis.delete(keys.processing(worker_id), keys.worker(worker_id))
+    for sid in await redis.smembers(keys.sessions):
+        await sessions.delete(redis, keys, sid)
+    await redis.delete(keys.workers, keys.transcode_queue, keys.active_transcode)
     lib = await make_library(clean_db, sample_media.movies)
     item = await insert_item(clean_db, lib, sample_media.mp4, name="Big Buck Test")
     user = await make_user(clean_db, settings, libraries=(lib,))

@@ -258,9 +258,10 @@ class Worker:
         del self.sessions[session.sid]
         metrics.SESSIONS.set(len(self.sessions))
         log.info("session %s ended: %s", session.sid, why)
-        await session.close()
+        # Keys first, so no api routes a request here while FFmpeg is being stopped.
         await self._release(session, keep_route=keep_route)
         await queue.ack(self.redis, self.keys, self.worker_id, session.raw)
+        await session.close()
 
     async def _release(self, session: TranscodeSession, *, keep_route: bool = False) -> None:
         if not keep_route:
