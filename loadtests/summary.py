@@ -17,7 +17,11 @@ from typing import Any
 STEP_COLUMNS = ["users", "requests", "failures", "rps", "browse_p50", "browse_p95", "browse_p99",
                 "ttfs_p50", "ttfs_p95", "stalls", "stall_p95", "retries", "direct_ttfc_p95", "api_cpu",
                 "api_cpu_max", "postgres_cpu", "redis_cpu", "transcode_cpu", "ffmpeg_cpu", "locust_cpu",
-                "machine_cpu", "load1"]  # fmt: skip
+                "machine_cpu", "load1", "api_ms_per_req", "pg_ms_per_req", "ffmpeg_cores_per_session"]  # fmt: skip
+
+
+_TABLE = ("users", "req/s", "fail", "browse95", "ttfs95", "stalls", "api cpu", "pg cpu", "ffmpeg", "machine",
+          "api ms/r", "load1")  # fmt: skip
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -40,6 +44,27 @@ def cpu_by_category(rows: list[dict[str, str]]) -> dict[str, tuple[float, float]
     for row in rows:
         series.setdefault(row["category"], []).append(_num(row["cpu_percent"]))
     return {c: (statistics.fmean(v), max(v)) for c, v in series.items() if v}
+
+
+def cpu_per_request(step: Path) -> dict[str, float]:
+    """CPU milliseconds per request of the target api and of PostgreSQL, over the steady part of the
+    step (all users running): a cost that depends far less on what else the machine does than
+    latency does, so ``1000 / api_ms_per_req`` estimates what one dedicated core serves."""
+    history = [r for r in _read(step / "locust_stats_history.csv") if r["Name"] == "Aggregated"]
+    top = max((_num(r["User Count"]) for r in history), default=0)
+    steady = [r for r in history if top and _num(r["User Count"]) == top][2:]  # after a reset-stats
+    if len(steady) < 5:
+        return {}
+    t0, t1 = _num(steady[0]["Timestamp"]), _num(steady[-1]["Timestamp"])
+    requests = _num(steady[-1]["Total Request Count"]) - _num(steady[0]["Total Request Count"])
+    samples = [r for r in _read(step / "resources.csv") if t0 <= _num(r["t"]) <= t1]
+    if requests <= 0 or t1 <= t0:
+        return {}
+    out = {}
+    for category, key in (("api (target)", "api_ms_per_req"), ("postgres", "pg_ms_per_req")):
+        cpu = cpu_by_category([r for r in samples if r["category"] == category]).get(category, (0.0, 0.0))[0]
+        out[key] = round(cpu / 100 * (t1 - t0) * 1000 / requests, 2)
+    return out
 
 
 def step_figures(step: Path) -> dict[str, Any]:
@@ -70,6 +95,10 @@ def step_figures(step: Path) -> dict[str, Any]:
         "transcode_cpu": round(cpu.get("transcode", (0, 0))[0]), "ffmpeg_cpu": round(cpu.get("ffmpeg", (0, 0))[0]),
         "locust_cpu": round(cpu.get("locust", (0, 0))[0]), "machine_cpu": round(cpu.get("machine", (0, 0))[0]),
         "load1": round(statistics.fmean(load), 2) if load else 0,
+        "api_ms_per_req": 0.0, "pg_ms_per_req": 0.0,
+        "ffmpeg_cores_per_session": round(cpu.get("ffmpeg", (0, 0))[0] / 100 / max(1, meta.get("users", 1)), 2)
+        if meta.get("profile") == "hls" else 0.0,
+        **cpu_per_request(step),
     }  # fmt: skip
 
 
@@ -93,6 +122,10 @@ def describe(step: Path) -> str:
         for r in metrics:
             lines.append(f"  {r['Name']:<36}{r['Request Count']:>7}{r['50%']:>8}{r['95%']:>8}"
                          f"{round(_num(r['Max Response Time'])):>8}")  # fmt: skip
+    cost = cpu_per_request(step)
+    if cost:
+        lines.append(f"  CPU per request (steady state): api {cost['api_ms_per_req']} ms, "
+                     f"PostgreSQL {cost['pg_ms_per_req']} ms")  # fmt: skip
     cpu = cpu_by_category(_read(step / "resources.csv"))
     if cpu:
         parts = [f"{c} {m:.0f}/{x:.0f}" for c, (m, x) in sorted(cpu.items(), key=lambda kv: -kv[1][0])]
@@ -115,12 +148,12 @@ def summarise(out: Path) -> str:
         w.writerows(rows)
     if rows:
         texts.append("== steps (ms; CPU in % of one core) ==")
-        texts.append("  ".join(f"{c:>10}" for c in ("users", "req/s", "fail", "browse95", "ttfs95", "stalls",
-                                                       "api cpu", "pg cpu", "ffmpeg", "machine")))  # fmt: skip
+        texts.append("  ".join(f"{c:>9}" for c in _TABLE))
         for r in rows:
-            texts.append("  ".join(f"{v:>10}" for v in (r["users"], r["rps"], r["failures"], r["browse_p95"],
-                                                          r["ttfs_p95"], r["stalls"], r["api_cpu"], r["postgres_cpu"],
-                                                          r["ffmpeg_cpu"], r["machine_cpu"])))  # fmt: skip
+            texts.append("  ".join(f"{v:>9}" for v in (r["users"], r["rps"], r["failures"], r["browse_p95"],
+                                                         r["ttfs_p95"], r["stalls"], r["api_cpu"], r["postgres_cpu"],
+                                                         r["ffmpeg_cpu"], r["machine_cpu"], r["api_ms_per_req"],
+                                                         r["load1"])))  # fmt: skip
     return "\n\n".join(texts)
 
 
