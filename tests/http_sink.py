@@ -13,10 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Sink:
     """Records ``(path, headers, body)`` of every POST."""
 
-    def __init__(self, fail_types: frozenset[str] = frozenset(), delay: float = 0.0):
+    def __init__(self, fail_types: frozenset[str] = frozenset(), delay: float = 0.0, fail_status: int = 500):
         self.received: list[tuple[str, dict[str, str], bytes]] = []
         self.fail_types = fail_types
         self.delay = delay
+        self.fail_status = fail_status
         self.lock = threading.Lock()
         sink = self
 
@@ -28,7 +29,7 @@ class Sink:
                     time.sleep(sink.delay)
                 with sink.lock:
                     sink.received.append((self.path, headers, body))
-                status = 500 if headers.get("ce-type") in sink.fail_types else 204
+                status = sink.fail_status if headers.get("ce-type") in sink.fail_types else 204
                 self.send_response(status)
                 self.send_header("content-length", "0")
                 self.end_headers()

@@ -100,6 +100,19 @@ async def test_failing_handler_parks_the_event_after_three_tries(tmp_path: Path,
     assert (await redis.xpending(test_keys.events, GROUP))["pending"] == 0
 
 
+async def test_refused_event_is_parked_without_retries(tmp_path: Path, redis, test_keys: Keys) -> None:  # type: ignore[no-untyped-def]
+    knative = _knative(tmp_path, [("tick", events.LEASE_TICK, "svc", "")])
+    with Sink(fail_types=frozenset({events.LEASE_TICK}), fail_status=400) as sink:
+        tick = events.build(events.LEASE_TICK, "/t")
+        await events.publish(redis, test_keys.events, tick)
+        d = Dispatcher(redis, test_keys, load_routes(knative), {"svc": sink.url},
+                       delivery=Delivery(attempts=3, backoff_seconds=0.01))  # fmt: skip
+        await _run_until(d, lambda: d.delivered == 1)
+        assert sink.ids() == [tick["id"]]  # a 4xx is final
+    [(_, dead)] = await redis.xrange(test_keys.events_dead)
+    assert "HTTP 400" in dead["error"]
+
+
 async def test_malformed_stream_entry_is_parked_not_retried_forever(tmp_path: Path, redis, test_keys: Keys) -> None:  # type: ignore[no-untyped-def]
     await redis.xadd(test_keys.events, {events.STREAM_FIELD: "{not json"})
     d = Dispatcher(redis, test_keys, {}, {})

@@ -177,6 +177,8 @@ class Dispatcher:
                     log.info("delivered %s %s to %s", event["type"], event["id"], route.service)
                     return None
                 error = f"HTTP {response.status_code}: {response.text[:200]}"
+                if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
+                    return error  # the handler refused this event: sending it again cannot help
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"
             log.warning("delivery of %s to %s failed (%d/%d): %s", event["id"], route.service, attempt,
