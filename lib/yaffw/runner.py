@@ -121,7 +121,8 @@ def _children(settings: Settings, args: argparse.Namespace, logs: Path) -> list[
         "yaffw-scan": f"http://127.0.0.1:{scan_port}",
         "yaffw-lease-reaper": f"http://127.0.0.1:{reaper_port}",
     }
-    base = settings.replace(dispatch_targets=targets)
+    # Local workers are reached on loopback, not on the machine's default-route address.
+    base = settings.replace(dispatch_targets=targets, advertise_host=settings.advertise_host or "127.0.0.1")
 
     def child(name: str, argv: list[str], port: int | None, host: str = "127.0.0.1") -> Child:
         env = _inherited_env()

@@ -14,6 +14,7 @@ Layout under ``root``::
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ def _h264(out: Path, seconds: int, size: str = "640x360", title: str = "") -> No
 
 
 def _hevc(out: Path, seconds: int) -> None:
-    srt = out.with_suffix(".tmp.srt")
+    srt = out.with_suffix(".srt.tmp")
     srt.write_text(
         "1\n00:00:01,000 --> 00:00:04,000\nHello from yaffw\n\n2\n00:00:05,000 --> 00:00:08,000\nSecond line\n"
     )
@@ -87,10 +88,16 @@ def _hevc(out: Path, seconds: int) -> None:
             "-metadata:s:a:1", "language=fre", "-metadata:s:a:1", "title=Français 5.1",
             "-metadata:s:s:0", "language=eng",
             "-disposition:a:0", "default", "-disposition:a:1", "0",
-            "-shortest", str(out),
+            # No -shortest: the subtitle track ends early and would cut the film to 8 s.
+            str(out),
         )  # fmt: skip
     finally:
         srt.unlink(missing_ok=True)
+
+
+def _tmp(final: Path) -> Path:
+    """A name of this process's own beside ``final``: concurrent test runs may fill one cache."""
+    return final.with_name(f".{final.stem}.{os.getpid()}.tmp{final.suffix}")
 
 
 def _poster(out: Path, color: str) -> None:
@@ -115,13 +122,13 @@ def generate(root: Path) -> SampleLibrary:
     for p in (mp4, mkv, truncated, *episodes):
         p.parent.mkdir(parents=True, exist_ok=True)
     if not mp4.exists():
-        tmp = mp4.with_suffix(".tmp.mp4")
+        tmp = _tmp(mp4)
         _h264(tmp, 30, title="Big Buck Test")
         tmp.rename(mp4)
         (mp4.parent / "movie.nfo").write_text(_NFO)
         _poster(mp4.parent / "poster.jpg", "darkorange")
     if not mkv.exists():
-        tmp = mkv.with_suffix(".tmp.mkv")
+        tmp = _tmp(mkv)
         _hevc(tmp, 20)
         tmp.rename(mkv)
     if not unicode.exists():
@@ -137,7 +144,7 @@ def generate(root: Path) -> SampleLibrary:
         text.write_text("Not a media file.\n")
     for n, ep in enumerate(episodes):
         if not ep.exists():
-            tmp = ep.with_suffix(".tmp.mp4")
+            tmp = _tmp(ep)
             _h264(tmp, 12, size="480x270", title=f"Episode {n + 1}")
             tmp.rename(ep)
     if not (show / "poster.jpg").exists():
