@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -249,6 +250,45 @@ async def browser() -> AsyncIterator[Any]:
 OpenPage = Callable[..., Awaitable[Any]]
 
 
+async def signed_in_page(browser: Any, api_url: str, name: str, password: str, *, width: int = 1440,
+                         height: int = 900, init_script: str | None = None) -> Any:  # fmt: skip
+    """A page of a new browser context, signed in through the real login form; the caller closes
+    ``page.context``. ``init_script`` runs in every document before its own scripts.
+
+    Console errors and failed requests are collected on ``page.problems``.
+    """
+    context = await browser.new_context(base_url=api_url, viewport={"width": width, "height": height})
+    context.set_default_timeout(TIMEOUT_MS)
+    if init_script:
+        await context.add_init_script(init_script)
+    page = await context.new_page()
+    page.problems = []
+    page.on("pageerror", lambda exc: page.problems.append(f"pageerror: {exc}"))
+    page.on("console", lambda msg: msg.type == "error" and page.problems.append(f"console: {msg.text}"))
+    await page.goto("/login")
+    await page.fill("#username", name)
+    await page.fill("#password", password)
+    await page.click("button[type=submit]")
+    await page.wait_for_url(api_url + "/")
+    return page
+
+
+async def start_playing(page: Any, timeout: float = 30.0) -> None:
+    """On the player page: wait until the video plays, or click the play overlay if the browser
+    refused to start without a gesture (whichever comes first)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        playing, overlay = await page.evaluate(
+            "() => [document.getElementById('video').currentTime > 0, !document.getElementById('click-to-play').hidden]"
+        )
+        if playing:
+            return
+        if overlay:
+            await page.click("#click-to-play")
+            return
+        await asyncio.sleep(0.2)
+
+
 @pytest.fixture
 async def open_page(browser: Any, api_url: str, catalog: Catalog) -> AsyncIterator[OpenPage]:
     """Factory: ``await open_page("ben", width=1280)`` → a page signed in through the login form.
@@ -258,19 +298,9 @@ async def open_page(browser: Any, api_url: str, catalog: Catalog) -> AsyncIterat
     contexts = []
 
     async def open_(name: str, *, password: str | None = None, width: int = 1440, height: int = 900) -> Any:
-        context = await browser.new_context(base_url=api_url, viewport={"width": width, "height": height})
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = await context.new_page()
-        page.problems = []
-        page.on("pageerror", lambda exc: page.problems.append(f"pageerror: {exc}"))
-        page.on("console", lambda msg: msg.type == "error" and page.problems.append(f"console: {msg.text}"))
-        password = password or dict((ADMIN, VIEWER))[name]
-        await page.goto("/login")
-        await page.fill("#username", name)
-        await page.fill("#password", password)
-        await page.click("button[type=submit]")
-        await page.wait_for_url(api_url + "/")
+        page = await signed_in_page(browser, api_url, name, password or dict((ADMIN, VIEWER))[name],
+                                    width=width, height=height)  # fmt: skip
+        contexts.append(page.context)
         return page
 
     yield open_

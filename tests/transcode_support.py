@@ -31,22 +31,40 @@ def ffprobe_json(path: Path, *args: str) -> dict[str, Any]:
     return json.loads(out)
 
 
-def make_long_hevc(path: Path, seconds: int = 40) -> Path:
-    """A small HEVC + AAC Matroska file with keyframes every 2 s (made once, cached)."""
+def _make_once(path: Path, *args: str) -> Path:
+    """Run FFmpeg with ``args`` into ``path`` unless it exists (a cache shared by concurrent runs:
+    each writes its own temporary name and renames it into place)."""
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.mkv")
-    subprocess.run(
-        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
-         "-f", "lavfi", "-i", f"testsrc=size=640x360:rate=24:duration={seconds}",
-         "-f", "lavfi", "-i", f"sine=frequency=330:sample_rate=48000:duration={seconds}",
-         "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error:keyint=48",
-         "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", "-ac", "2", str(tmp)],
-        check=True, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *args, str(tmp)], check=True,
+                   stdin=subprocess.DEVNULL)  # fmt: skip
     tmp.rename(path)
     return path
+
+
+def make_long_hevc(path: Path, seconds: int = 40) -> Path:
+    """A small HEVC + AAC Matroska file with keyframes every 2 s (made once, cached)."""
+    return _make_once(
+        path,
+        "-f", "lavfi", "-i", f"testsrc=size=640x360:rate=24:duration={seconds}",
+        "-f", "lavfi", "-i", f"sine=frequency=330:sample_rate=48000:duration={seconds}",
+        "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error:keyint=48",
+        "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", "-ac", "2",
+    )  # fmt: skip
+
+
+def make_h264_ac3(path: Path, seconds: int = 20) -> Path:
+    """H.264 video with AC-3 5.1 audio in Matroska, keyframes every 2 s (made once, cached): browsers
+    play the video but not the audio, so they get a direct stream (video copied, audio to AAC)."""
+    return _make_once(
+        path,
+        "-f", "lavfi", "-i", f"testsrc2=size=640x360:rate=24:duration={seconds}",
+        "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+        "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-g", "48", "-keyint_min", "48",
+        "-c:a", "ac3", "-b:a", "384k", "-ac", "6", "-metadata:s:a:0", "language=eng",
+    )  # fmt: skip
 
 
 async def register_file(pool: asyncpg.Pool, path: Path, library_id: str | None = None) -> str:
@@ -171,6 +189,33 @@ async def wait_for(predicate: Any, timeout: float, interval: float = 0.1) -> Any
             return value
         await asyncio.sleep(interval)
     return None
+
+
+def playlist_segments(playlist: str) -> list[tuple[float, str]]:
+    """``(EXTINF seconds, URI)`` of each segment of a media playlist."""
+    lines = playlist.splitlines()
+    return [(float(line[8:].rstrip(",")), lines[i + 1]) for i, line in enumerate(lines) if line.startswith("#EXTINF:")]
+
+
+async def get_segment(client: httpx.AsyncClient, url: str, dest: Path, budget: float = 90) -> tuple[Path, int]:
+    """Fetch a segment through the api like a player: a 503 is retried after Retry-After.
+
+    Returns (file written, number of 503s). :raises AssertionError: another status, or no segment
+    within ``budget`` seconds.
+    """
+    retries, deadline = 0, time.monotonic() + budget
+    while time.monotonic() < deadline:
+        r = await client.get(url)
+        if r.status_code == 503 and r.json()["error"]["code"] == "not_ready":
+            assert r.headers["retry-after"]
+            retries += 1
+            await asyncio.sleep(float(r.headers["retry-after"]) / 4)
+            continue
+        assert r.status_code == 200, (url, r.status_code, r.text[:300])
+        assert r.headers["content-type"] == "video/mp2t"
+        dest.write_bytes(r.content)
+        return dest, retries
+    raise AssertionError(f"{url} not served in {budget}s")
 
 
 def probe_segment(path: Path) -> dict[str, tuple[float, float]]:
