@@ -181,4 +181,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    sys.stdout.reconfigure(line_buffering=True)  # progress of a long run shows in a redirected log
     asyncio.run(main())
