@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from yaffw import sessions
 
 from tests._media_rows import insert_item, make_library, make_user
@@ -87,6 +88,19 @@ def worker(settings, _scratch) -> WorkerProcess:
         w.stop()
 
 
+async def _until(page, condition: str, what: str) -> None:
+    """Wait for ``condition`` on the video element ``v``; on timeout, fail with what hls.js said."""
+    try:
+        await page.wait_for_function(f"(() => {{ const v = document.getElementById('video'); return {condition}; }})()",
+                                     timeout=PLAY_TIMEOUT_MS)  # fmt: skip
+    except PlaywrightTimeout:
+        state = await page.evaluate(
+            "({hls: window.__hlsSeen, t: document.getElementById('video').currentTime,"
+            " error: document.getElementById('player-error').textContent})"
+        )
+        raise AssertionError(f"{what}: {state}, {page.problems}") from None
+
+
 async def _cap_height(route) -> None:
     body = json.loads(route.request.post_data or "{}")
     body.setdefault("capabilities", {})["max_height"] = MAX_HEIGHT
@@ -111,10 +125,7 @@ async def test_hls_js_plays_seeks_and_segments_add_up(method, browser, api_url, 
         # First frame.
         t0 = time.monotonic()
         await start_playing(page, timeout=PLAY_TIMEOUT_MS / 1000)
-        await page.wait_for_function(
-            "(() => { const v = document.getElementById('video'); return v.currentTime > 0 && v.videoWidth > 0; })()",
-            timeout=PLAY_TIMEOUT_MS,
-        )
+        await _until(page, "v.currentTime > 0 && v.videoWidth > 0", "no first frame")
         assert await page.evaluate("window.__hls !== undefined"), "the player did not use hls.js"
 
         first_frame = time.monotonic() - t0
@@ -122,11 +133,7 @@ async def test_hls_js_plays_seeks_and_segments_add_up(method, browser, api_url, 
         t0 = time.monotonic()
         target = duration / 2
         await page.evaluate(f"document.getElementById('video').currentTime = {target}")
-        await page.wait_for_function(
-            f"(() => {{ const v = document.getElementById('video');"
-            f" return !v.seeking && !v.paused && v.currentTime > {target + 1.0}; }})()",
-            timeout=PLAY_TIMEOUT_MS,
-        )
+        await _until(page, f"!v.seeking && !v.paused && v.currentTime > {target + 1.0}", "no playback after the seek")
         resumed = time.monotonic() - t0
         await page.evaluate("document.getElementById('video').pause()")
         shot = artifacts / f"hls-{method}.png"
