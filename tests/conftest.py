@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import asyncpg
@@ -33,6 +34,16 @@ from yaffw.migrations import migrate
 from yaffw.settings import Settings
 
 pytest_plugins = ["tests.browser"]  # Chromium fixtures for the web UI tests
+
+# Every process this run starts inherits this mark (api, workers, `yaffw up` copy the environment),
+# so an FFmpeg left behind is recognised as ours even once its parent is gone. Not YAFFW_*: that
+# prefix is reserved for settings and unknown names fail at start.
+RUN_MARK = "PYTEST_YAFFW_RUN"
+os.environ[RUN_MARK] = uuid.uuid4().hex
+_SCRATCH_DIRS: list[str] = []  # this run's scratch folders (they appear in encoders' command lines)
+# How long FFmpeg may take to die after the test that started it ended (PR_SET_PDEATHSIG is
+# asynchronous; a busy machine is slow to deliver it).
+FFMPEG_EXIT_GRACE = 15.0
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -57,6 +68,7 @@ def _with_db(dsn: str, dbname: str) -> str:
 @pytest.fixture(scope="session")
 def _scratch() -> Iterator[Path]:
     path = Path(tempfile.mkdtemp(prefix="yaffw-test-"))
+    _SCRATCH_DIRS.append(str(path))
     yield path
     if not os.environ.get("YAFFW_TEST_KEEP"):
         shutil.rmtree(path, ignore_errors=True)
@@ -315,3 +327,52 @@ def api_url(settings: Settings, _scratch: Path) -> Iterator[str]:
         proc.wait(15)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def _our_ffmpeg() -> list[Any]:
+    """FFmpeg processes of this run still alive: descendants of pytest, or carrying this run's
+    mark in their environment or its scratch folder in their command line (orphans of a killed
+    worker are no longer our descendants)."""
+    import psutil
+
+    descendants = {p.pid for p in psutil.Process().children(recursive=True)}
+    found = []
+    for proc in psutil.process_iter(["name", "cmdline", "status"]):
+        try:
+            cmd = proc.info["cmdline"] or []
+            if proc.info["status"] == psutil.STATUS_ZOMBIE or not cmd or Path(cmd[0]).name != "ffmpeg":
+                continue
+            if (proc.pid in descendants or any(d in c for d in _SCRATCH_DIRS for c in cmd)
+                    or proc.environ().get(RUN_MARK) == os.environ[RUN_MARK]):  # fmt: skip
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if an FFmpeg it started is still running once every fixture has been torn
+    down (issue 6: "after the whole suite no FFmpeg process is left running"); then end them."""
+    import psutil
+
+    deadline = time.monotonic() + FFMPEG_EXIT_GRACE
+    left = _our_ffmpeg()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = _our_ffmpeg()
+    if not left:
+        return
+    lines = []
+    for proc in left:
+        try:
+            lines.append(f"  pid {proc.pid}: {' '.join(proc.cmdline())[:300]}")
+            proc.kill()
+        except psutil.Error:  # it exited meanwhile
+            continue
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    message = f"FFmpeg still running after the test run ({len(left)}):\n" + "\n".join(lines)
+    if reporter is not None:
+        reporter.write_line(message, red=True, bold=True)
+    else:
+        print(message, file=sys.stderr)
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
