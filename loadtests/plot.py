@@ -117,7 +117,11 @@ def capacity(out: Path, dest: Path) -> list[Path]:
     right.plot(users, [float(r["stalls"]) for r in rows], marker="s", label="stalls (count)")
     right.plot(users, [float(r["failures"]) for r in rows], marker="x", label="failures")
     right.set_xlabel("users")
-    right.legend(fontsize="small")
+    right.legend(fontsize="small", loc="upper left")
+    load = right.twinx()  # other work on the machine distorts everything: show how much there was
+    load.plot(users, [float(r["load1"]) for r in rows], color="grey", linestyle="--", marker=".", label="load average")
+    load.set_ylabel("machine load average (1 min)")
+    load.legend(fontsize="small", loc="lower right")
     fig.suptitle(f"{out.name}: response times and throughput by load")
     fig.tight_layout()
     made.append(dest / "capacity.png")
