@@ -93,11 +93,14 @@ async def test_transcodes_hevc_sample_continuous_segments(clean_db, redis, keys,
     event = await _ready(redis, keys, sid)
     assert event["type"] == "ready" and event["address"] == worker.address, event
     assert await redis.get(keys.session_map(sid)) == worker.address
-    assert len(await redis.lrange(keys.active_transcode, 0, -1)) == 1
+    # Only this session's entries: other tests of the run share the list.
+    assert [e for e in await redis.lrange(keys.active_transcode, 0, -1) if e.startswith(sid)] == [
+        leases.active_entry(sid, event["worker"])
+    ]
     assert await redis.hget(keys.session(sid), "worker") == event["worker"]
 
-    # The sample's container says 8.02 s (its subtitle track) but its video ends at 5.65 s: segments
-    # up to the video's end are made, later ones are answered 404 beyond_end, not left hanging.
+    # Segments up to the video's end are made; any whose start lies past it (a container longer than
+    # its video, say) is answered 404 beyond_end rather than left hanging.
     video_end = _stream_end(sample_media.mkv)
     starts = hls.fixed_boundaries(_format_duration(sample_media.mkv), 2)
     total, made = 0.0, 0
@@ -118,8 +121,8 @@ async def test_transcodes_hevc_sample_continuous_segments(clean_db, redis, keys,
         assert r.status_code == 404
         r = await client.get(f"{worker.url}/sessions/nope/180p/0.ts")
         assert r.status_code == 404 and r.json()["error"]["code"] == "unknown_session"
-    assert made == 3
-    assert abs(total - video_end) / video_end < 0.02, (total, video_end)
+    assert made == sum(1 for start in starts if start < video_end) >= 3
+    assert abs(total - video_end) / video_end < 0.01, (total, video_end)
     worker.stop()
     assert worker.proc.returncode == 0, worker.log()
 
@@ -220,13 +223,13 @@ async def test_sigterm_drains_sessions_back_to_queue(clean_db, redis, keys, sett
             assert r.status_code == 200
     worker.proc.send_signal(signal.SIGTERM)
     assert worker.proc.wait(30) == 0, worker.log()
-    raw = await redis.lrange(keys.transcode_queue, 0, -1)
+    raw = [r for r in await redis.lrange(keys.transcode_queue, 0, -1) if sid in r]
     assert len(raw) == 1
     requeued = queue.JobPayload.from_json(raw[0])
     assert requeued.sid == sid and requeued.start_segment == 3 and requeued.variant == "180p"
     assert await redis.get(keys.session_map(sid)) is None
     assert await redis.lrange(keys.processing(event["worker"]), 0, -1) == []
-    assert await redis.lrange(keys.active_transcode, 0, -1) == []
+    assert [e for e in await redis.lrange(keys.active_transcode, 0, -1) if e.startswith(sid)] == []
     assert await redis.get(keys.worker(event["worker"])) is None
     assert not ffmpeg_pids_with(sid)
     assert not (settings.scratch_dir / event["worker"]).exists()
