@@ -11,7 +11,7 @@ from yaffw.settings import Settings
 from yaffw_api.app import BLUEPRINTS, create_app
 from yaffw_api.openapi import document
 
-METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
+METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}
 
 
 def app_routes(settings: Settings) -> set[tuple[str, str]]:

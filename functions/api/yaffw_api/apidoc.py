@@ -133,7 +133,8 @@ SCHEMAS: dict[str, Any] = {
 
 _ERRORS = {
     "400": "malformed request", "401": "not authenticated", "403": "not allowed",
-    "404": "not found or not visible", "409": "conflict", "429": "rate limited",
+    "404": "not found or not visible", "409": "conflict", "416": "range not satisfiable",
+    "429": "rate limited", "503": "not ready yet: retry after Retry-After",
 }  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from yaffw.errors import NotFound, Unavailable
 
 from yaffw_api import ranges
 from yaffw_api.access import visible_item
+from yaffw_api.apidoc import op, path_param, query_param
 from yaffw_api.auth import require_user
 from yaffw_api.context import deps
 from yaffw_api.errors import error_response
@@ -94,3 +95,15 @@ async def item_file(request: Request, item_id: str) -> HTTPResponse | None:
         return None
     finally:
         os.close(fd)
+
+
+_FILE_OP = op(
+    "The media file (direct play): Range, If-Range, ETag; multiple ranges get the whole file",
+    tag="playback",
+    schema={"type": "string", "format": "binary"},
+    content_type="application/octet-stream",
+    params=[path_param("item_id"), query_param("token", {"type": "string"}, "short-lived token scoped to this item")],
+    errors=("404", "416"),
+    extra={"x-partial-content": "206 with Content-Range for a single range"},
+)
+OPENAPI = {"/api/items/{item_id}/file": {"get": _FILE_OP, "head": _FILE_OP}}  # fmt: skip

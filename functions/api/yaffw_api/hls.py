@@ -26,6 +26,7 @@ from yaffw.sessions import PlaybackSession
 
 from yaffw_api import hls_proxy
 from yaffw_api.access import visible_item
+from yaffw_api.apidoc import op, path_param, query_param
 from yaffw_api.auth import require_user
 from yaffw_api.context import Deps, deps
 
@@ -112,3 +113,19 @@ async def variant_file(request: Request, sid: str, variant: str, name: str) -> H
         raise NotFound("no such segment")
     return await hls_proxy.serve_segment(request, d, request.app.ctx.hls_client, session, variant,
                                          int(match.group(1)))  # fmt: skip
+
+
+_TOKEN = query_param("token", {"type": "string"}, "short-lived token scoped to this session")
+OPENAPI = {
+    "/api/sessions/{sid}/master.m3u8": {
+        "get": op("HLS master playlist: variants and audio", tag="hls", content_type="application/vnd.apple.mpegurl",
+                  schema={"type": "string"}, params=[path_param("sid"), _TOKEN]),
+    },
+    "/api/sessions/{sid}/{variant}/{name}": {
+        "get": op("HLS media playlist (index.m3u8) or segment (N.ts), proxied from the session's worker",
+                  tag="hls", content_type="application/octet-stream", schema={"type": "string"},
+                  params=[path_param("sid"), path_param("variant"), path_param("name", "index.m3u8 or N.ts"),
+                          _TOKEN],
+                  errors=("404", "503")),
+    },
+}  # fmt: skip

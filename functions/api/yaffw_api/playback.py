@@ -22,6 +22,7 @@ from yaffw.media.decision import decide
 from yaffw.sessions import PlaybackSession
 
 from yaffw_api.access import visible_item
+from yaffw_api.apidoc import op, path_param
 from yaffw_api.auth import User, require_user
 from yaffw_api.context import Deps, deps
 from yaffw_api.params import json_object
@@ -129,3 +130,46 @@ async def start_playback(request: Request, item_id: str) -> HTTPResponse:
          "stop_url": f"/api/sessions/{session.sid}"},
         status=201,
     )  # fmt: skip
+
+
+_PLAYBACK_REQUEST = {
+    "type": "object",
+    "properties": {
+        "capabilities": {
+            "type": "object",
+            "description": "what the client plays (DESIGN §9); a missing field means no limit / ask for the safest",
+            "properties": {
+                "containers": {"type": "array", "items": {"type": "string"}},
+                "video_codecs": {"type": "array", "items": {"type": "string"}},
+                "audio_codecs": {"type": "array", "items": {"type": "string"}},
+                "video_profiles": {"type": "object"},
+                "max_video_level": {"type": "integer"},
+                "max_height": {"type": "integer"},
+                "max_bitrate": {"type": "integer"},
+                "max_audio_channels": {"type": "integer"},
+                "hls": {"type": "boolean"},
+            },
+        },
+        "audio_index": {"type": "integer"},
+        "max_bitrate": {"type": "integer"},
+        "start_seconds": {"type": "number", "minimum": 0},
+    },
+}
+_PLAYBACK_RESULT = {
+    "type": "object",
+    "required": ["session_id", "method", "url"],
+    "properties": {
+        "session_id": {"type": "string"},
+        "method": {"enum": ["direct_play", "direct_stream", "transcode"]},
+        "reason": {"type": "string"},
+        "url": {"type": "string"},
+    },
+}
+OPENAPI = {
+    "/api/items/{item_id}/playback": {
+        "post": op("Decide how to play an item and open a playback session", tag="playback",
+                   schema=_PLAYBACK_RESULT, params=[path_param("item_id")],
+                   extra={"requestBody": {"required": False,
+                                          "content": {"application/json": {"schema": _PLAYBACK_REQUEST}}}}),
+    },
+}  # fmt: skip

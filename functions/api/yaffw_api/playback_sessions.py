@@ -20,6 +20,7 @@ from yaffw import events, leases, sessions, userdata
 from yaffw.errors import BadInput, NotFound
 from yaffw.sessions import PlaybackSession
 
+from yaffw_api.apidoc import op, path_param
 from yaffw_api.auth import User, require_admin, require_user
 from yaffw_api.context import deps
 from yaffw_api.params import json_object
@@ -101,3 +102,24 @@ async def list_sessions(request: Request) -> HTTPResponse:
     await require_admin(request)
     d = deps(request)
     return json({"sessions": [public(s) for s in await sessions.list_open(d.redis, d.keys)]})
+
+
+_SID = [path_param("sid", "playback session id")]
+OPENAPI = {
+    "/api/sessions": {
+        "get": op("Open playback sessions (admin): user, item, method, position, worker", tag="playback",
+                  schema={"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}},
+                                                           "total": {"type": "integer"}}},
+                  errors=("403",)),
+    },
+    "/api/sessions/{sid}": {
+        "delete": op("Stop a playback session (owner or admin)", tag="playback", ok="204", params=_SID),
+    },
+    "/api/sessions/{sid}/progress": {
+        "post": op("Report playback progress (owner)", tag="playback", params=_SID, schema={"type": "object"},
+                   extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
+                       "type": "object", "required": ["position_seconds"],
+                       "properties": {"position_seconds": {"type": "number", "minimum": 0},
+                                      "paused": {"type": "boolean"}}}}}}}),
+    },
+}  # fmt: skip
