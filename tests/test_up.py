@@ -48,7 +48,7 @@ def test_up_without_servers_serves_readyz_and_stops_cleanly(
         r = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=5)
         assert r.status_code == 200, (name, r.text)
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
-        assert httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).status_code in (200, 404)  # TEMP
+        assert httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).status_code == 200
 
     text = stack.log.read_text()
     pg_data = re.search(r"private PostgreSQL on port \d+ \(data in (.+)\)", text)
