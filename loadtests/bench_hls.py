@@ -1,12 +1,26 @@
-"""Time to the first HLS segment through yaffw (api → queue → worker → proxy) next to bare FFmpeg
-making the same segment with the same arguments, in the same run; the same after a seek to 50%.
+"""HLS through yaffw next to bare FFmpeg with the same arguments, measured in the same run (issue 6).
 
-    .venv/bin/python loadtests/bench_first_segment.py [--runs 3] [--seconds 60] [--height 720]
+    .venv/bin/python loadtests/bench_hls.py [--runs 3] [--whole-runs 1] [--seconds 60] [--height 720]
 
-Uses the PostgreSQL and Redis at DATABASE_URL / REDIS_URL (default 127.0.0.1), in a private
-database and key prefix. Starts one real api process and one real worker (warm), then for each run
-opens a new playback session (cold session) and fetches master → media playlist → segment.
-Prints medians and the ratios yaffw / bare (target ≤ 1.3).
+A real api process and a real transcode worker (warmed up by one session first), PostgreSQL and
+Redis at DATABASE_URL / REDIS_URL (default 127.0.0.1) in a private database and key prefix. The
+source is 1920x1080 10-bit HEVC + AAC (``testsrc2``, keyframes every 2 s), made once and cached
+under ~/.cache/yaffw-bench; the client plays H.264 up to ``--height`` lines, so it is transcoded.
+
+1. **first segment**: a new session (cold session, warm worker): playback request → master →
+   media playlist → segment 0's last byte, next to bare FFmpeg run with the worker's own command
+   line (read from the running encoder with psutil, output folder changed) until it reports
+   segment 0;
+2. **seek to 50%**: in the same session, the request for the segment at 50% → its last byte (the
+   worker restarts its encoder there), next to bare FFmpeg with that encoder's command line until
+   its first segment;
+3. **realtime factor**: a new session whose segments are all fetched in order as fast as they
+   come (media seconds / wall seconds), next to bare FFmpeg running the same command line to the end;
+4. **peak RSS of one session**: the worker and its FFmpeg, sampled every 50 ms during (3).
+
+Runs alternate which side goes first. Prints every figure, medians, the ratios yaffw / bare (target
+≤ 1.3 for the first segment and the seek) and the load average: on a shared machine, other work
+slows both sides and widens the spread.
 """
 
 from __future__ import annotations
@@ -14,10 +28,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -25,41 +41,108 @@ from urllib.parse import urljoin, urlparse, urlunparse
 
 import asyncpg
 import httpx
+import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from yaffw.local_services import free_port  # noqa: E402
-from yaffw.media import ffmpeg, hls  # noqa: E402
 from yaffw.migrations import migrate  # noqa: E402
 from yaffw.settings import Settings  # noqa: E402
 
 from tests._media_rows import insert_item, make_library, make_user  # noqa: E402
 
+MB = 1024 * 1024
+
 
 def make_source(seconds: int) -> Path:
-    """A 1280x720 10-bit HEVC + AAC film with 2 s keyframes (cached)."""
-    path = Path.home() / ".cache" / "yaffw-bench" / f"hevc720-{seconds}s.mkv"
+    """A 1920x1080 10-bit HEVC + AAC film with 2 s keyframes (cached)."""
+    path = Path.home() / ".cache" / "yaffw-bench" / f"hevc1080-{seconds}s.mkv"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.mkv")
+        print(f"making {path} (once) ...", flush=True)
         subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
-                        "-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=24:duration={seconds}",
+                        "-f", "lavfi", "-i", f"testsrc2=size=1920x1080:rate=24:duration={seconds}",
                         "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
                         "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error:keyint=48",
-                        "-pix_fmt", "yuv420p10le", "-c:a", "aac", "-b:a", "128k", str(path)], check=True)  # fmt: skip
+                        "-pix_fmt", "yuv420p10le", "-c:a", "aac", "-b:a", "128k", str(tmp)],
+                       check=True, stdin=subprocess.DEVNULL)  # fmt: skip
+        tmp.rename(path)
     return path
 
 
-def bare_first_segment(argv: list[str]) -> float:
-    """Seconds until FFmpeg reports its first complete segment (then it is stopped)."""
+class Watch(threading.Thread):
+    """Samples the worker and its FFmpeg children every 50 ms: their command lines, peak RSS."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True, name="watch")
+        self.proc = psutil.Process(pid)
+        self.argv: dict[int, list[str]] = {}
+        self.peak_total = self.peak_ffmpeg = 0
+        self._stop = threading.Event()
+
+    def reset(self) -> None:
+        """Start a new peak."""
+        self.peak_total = self.peak_ffmpeg = 0
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                ffmpeg = 0
+                for child in self.proc.children(recursive=True):
+                    try:
+                        rss = child.memory_info().rss
+                        cmd = child.cmdline()
+                    except psutil.Error:
+                        continue
+                    if cmd and Path(cmd[0]).name == "ffmpeg":  # not the moment between fork and exec
+                        self.argv.setdefault(child.pid, cmd)
+                        ffmpeg += rss
+                total = self.proc.memory_info().rss + ffmpeg
+            except psutil.Error:
+                return
+            self.peak_ffmpeg = max(self.peak_ffmpeg, ffmpeg)
+            self.peak_total = max(self.peak_total, total)
+            self._stop.wait(0.05)
+
+    def stop(self) -> None:
+        """End sampling."""
+        self._stop.set()
+
+    def encoders(self) -> int:
+        """FFmpeg processes the worker runs now."""
+        return sum(1 for c in self.proc.children(recursive=True) if c.name() == "ffmpeg")
+
+    def argv_for(self, sid: str, segment: int) -> list[str]:
+        """The command line of the session's encoder that started at ``segment``."""
+        for cmd in self.argv.values():
+            if any(sid in a for a in cmd) and cmd[cmd.index("-segment_start_number") + 1] == str(segment):
+                return cmd
+        raise SystemExit(f"no encoder of {sid} from segment {segment} was seen")
+
+
+def bare(argv: list[str], out_dir: Path, *, to_end: bool = False) -> float:
+    """Seconds until FFmpeg with ``argv`` (writing into ``out_dir``) reports its first segment, or,
+    with ``to_end``, until it has made them all."""
+    out_dir.mkdir(parents=True)
+    argv = [*argv[:-1], str(out_dir / Path(argv[-1]).name)]
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                            text=True)  # fmt: skip
     assert proc.stdout is not None
-    line = proc.stdout.readline()
-    took = time.perf_counter() - started
-    proc.kill()
-    proc.wait()
-    assert line.strip().endswith(".ts"), f"ffmpeg made no segment: {line!r}"
+    if to_end:
+        lines = proc.stdout.read().split()
+        proc.wait()
+        took = time.perf_counter() - started
+        assert proc.returncode == 0 and lines and lines[-1].endswith(".ts"), f"ffmpeg failed: {proc.returncode}"
+    else:
+        line = proc.stdout.readline()
+        took = time.perf_counter() - started
+        proc.kill()
+        proc.wait()
+        assert line.strip().endswith(".ts"), f"ffmpeg made no segment: {line!r}"
+    shutil.rmtree(out_dir, ignore_errors=True)
     return took
 
 
@@ -83,39 +166,137 @@ def wait_ready(url: str, timeout: float = 60) -> None:
     raise SystemExit(f"{url} not ready")
 
 
-async def through_yaffw(client: httpx.AsyncClient, api: str, user: dict, item: str, height: int,
-                        seek_fraction: float) -> tuple[float, int]:  # fmt: skip
-    """Seconds from the playback request to the segment's last byte; and the segment number."""
-    caps = {"containers": ["mp4"], "video_codecs": ["h264"], "audio_codecs": ["aac"], "max_height": height,
-            "hls": True}  # fmt: skip
+class Client:
+    """A player that speaks to the api: playback request, playlists, segments (retrying 503)."""
+
+    def __init__(self, http: httpx.AsyncClient, api: str, user: dict, height: int) -> None:
+        self.http, self.api, self.user = http, api, user
+        self.caps = {"containers": ["mp4"], "video_codecs": ["h264"], "audio_codecs": ["aac"],
+                     "max_height": height, "hls": True}  # fmt: skip
+
+    async def open(self, item: str) -> tuple[str, str, list[str]]:
+        """A new session: (sid, media playlist URL, segment URIs)."""
+        r = await self.http.post(f"{self.api}/api/items/{item}/playback", json={"capabilities": self.caps},
+                                 headers=self.user["headers"])  # fmt: skip
+        r.raise_for_status()
+        body = r.json()
+        assert body["method"] == "transcode", body
+        master_url = urljoin(self.api, body["url"])
+        master = await self.http.get(master_url)
+        variant = next(line for line in master.text.splitlines() if "index.m3u8" in line)
+        index_url = urljoin(master_url, variant)
+        index = await self.http.get(index_url)
+        uris = [line for line in index.text.splitlines() if line and not line.startswith("#")]
+        return body["session_id"], index_url, uris
+
+    async def segment(self, index_url: str, uri: str) -> int:
+        """Fetch one segment (the api answers 503 while it is not ready); its size."""
+        while True:
+            r = await self.http.get(urljoin(index_url, uri))
+            if r.status_code != 503:
+                r.raise_for_status()
+                return len(r.content)
+
+    async def close(self, sid: str, watch: Watch) -> None:
+        """Stop the session and wait until the worker has ended its encoder."""
+        await self.http.delete(f"{self.api}/api/sessions/{sid}", headers=self.user["headers"])
+        deadline = time.monotonic() + 20
+        while watch.encoders() and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+
+
+async def first_and_seek(client: Client, item: str, fraction: float = 0.5) -> tuple[float, float, str, int]:
+    """(seconds to the first segment of a new session, seconds to the segment at ``fraction`` after a
+    seek, sid, that segment's number)."""
     started = time.perf_counter()
-    r = await client.post(f"{api}/api/items/{item}/playback", json={"capabilities": caps}, headers=user["headers"])
-    r.raise_for_status()
-    body = r.json()
-    master_url = urljoin(api, body["url"])
-    master = await client.get(master_url)
-    variant = next(line for line in master.text.splitlines() if "index.m3u8" in line)
-    index_url = urljoin(master_url, variant)
-    index = await client.get(index_url)
-    uris = [line for line in index.text.splitlines() if line and not line.startswith("#")]
-    n = int(len(uris) * seek_fraction)
-    while True:
-        seg = await client.get(urljoin(index_url, uris[n]))
-        if seg.status_code != 503:
-            break
-    seg.raise_for_status()
-    took = time.perf_counter() - started
-    await client.delete(f"{api}/api/sessions/{body['session_id']}", headers=user["headers"])
-    return took, n
+    sid, index_url, uris = await client.open(item)
+    await client.segment(index_url, uris[0])
+    first = time.perf_counter() - started
+    n = int(len(uris) * fraction)
+    started = time.perf_counter()
+    await client.segment(index_url, uris[n])
+    return first, time.perf_counter() - started, sid, n
+
+
+def show(label: str, values: list[float], unit: str = "s") -> float:
+    med = statistics.median(values)
+    print(f"  {label:26s} {med:7.2f} {unit}   ({', '.join(f'{v:.2f}' for v in values)})")
+    return med
+
+
+async def bench(args: argparse.Namespace, api: str, worker_pid: int, pool: asyncpg.Pool, settings: Settings,
+                src: Path, tmp: Path) -> None:  # fmt: skip
+    lib = await make_library(pool, src.parent, name="bench")
+    item = await insert_item(pool, lib, src, name="Bench")
+    user = await make_user(pool, settings, libraries=(lib,))
+    duration = float(await pool.fetchval("SELECT duration_seconds FROM media_items WHERE id = $1", item))
+    watch = Watch(worker_pid)
+    watch.start()
+    res: dict[str, list[float]] = {k: [] for k in ("yaffw first", "bare first", "yaffw seek", "bare seek")}
+    async with httpx.AsyncClient(timeout=120) as http:
+        client = Client(http, api, user, args.height)
+        _, _, sid, _ = await first_and_seek(client, item)  # warm-up: imports, pools, caches, page cache
+        await client.close(sid, watch)
+        argv0: list[str] = []
+        argv_all: list[str] = []
+        argv_n: list[str] = []
+        for run in range(args.runs):
+            bare_before = run % 2 == 1  # alternate which side goes first (run 0 gives the command lines)
+            if bare_before:
+                res["bare first"].append(bare(argv0, tmp / f"b{run}f"))
+                res["bare seek"].append(bare(argv_n, tmp / f"b{run}s"))
+            first, seek, sid, n = await first_and_seek(client, item)
+            argv0, argv_n = watch.argv_for(sid, 0), watch.argv_for(sid, n)
+            await client.close(sid, watch)
+            res["yaffw first"].append(first)
+            res["yaffw seek"].append(seek)
+            if not bare_before:
+                res["bare first"].append(bare(argv0, tmp / f"b{run}f"))
+                res["bare seek"].append(bare(argv_n, tmp / f"b{run}s"))
+
+        # Realtime factor and memory: whole sessions, and bare FFmpeg over the same film (alternating).
+        idle_rss = watch.proc.memory_info().rss
+        wholes: dict[str, list[float]] = {"yaffw whole": [], "bare whole": []}
+        peak_total = peak_ffmpeg = 0
+        for run in range(args.whole_runs):
+            if run % 2 == 1:
+                wholes["bare whole"].append(bare(argv_all, tmp / f"w{run}", to_end=True))  # run 0 set argv_all
+            watch.reset()
+            started = time.perf_counter()
+            sid, index_url, uris = await client.open(item)
+            for uri in uris:
+                await client.segment(index_url, uri)
+            wholes["yaffw whole"].append(time.perf_counter() - started)
+            peak_total, peak_ffmpeg = max(peak_total, watch.peak_total), max(peak_ffmpeg, watch.peak_ffmpeg)
+            argv_all = watch.argv_for(sid, 0)
+            await client.close(sid, watch)
+            if run % 2 == 0:
+                wholes["bare whole"].append(bare(argv_all, tmp / f"w{run}", to_end=True))
+    watch.stop()
+
+    print(f"source: {src.name} ({duration:.1f} s, 1920x1080 10-bit HEVC + AAC) -> H.264 {args.height}p "
+          f"(libx264 veryfast), {settings.segment_seconds} s segments; {args.runs} runs, medians")  # fmt: skip
+    print(f"encoder: {' '.join(argv0[1:])}")
+    med = {k: show(k, v) for k, v in res.items()}
+    print(f"ratio first segment yaffw/bare: {med['yaffw first'] / med['bare first']:.2f}  (target <= 1.3)")
+    print(f"ratio seek to 50%   yaffw/bare: {med['yaffw seek'] / med['bare seek']:.2f}  (target <= 1.3)")
+    whole = {k: show(k, v) for k, v in wholes.items()}
+    print(f"realtime factor {args.height}p: yaffw {duration / whole['yaffw whole']:.2f}x, "
+          f"bare {duration / whole['bare whole']:.2f}x ({len(uris)} segments)")  # fmt: skip
+    print(f"ratio whole transcode time yaffw/bare: {whole['yaffw whole'] / whole['bare whole']:.2f}")
+    print(f"peak RSS of one session: worker + ffmpeg {peak_total / MB:.0f} MB (ffmpeg {peak_ffmpeg / MB:.0f} MB, "
+          f"worker idle {idle_rss / MB:.0f} MB)")  # fmt: skip
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=60)
-    parser.add_argument("--height", type=int, default=720)
+    parser.add_argument("--whole-runs", type=int, default=1, help="whole-film transcodes per side")
+    parser.add_argument("--seconds", type=int, default=60, help="length of the generated 1080p film")
+    parser.add_argument("--height", type=int, default=720, help="the client's maximum height")
     args = parser.parse_args()
     src = make_source(args.seconds)
+    print(f"{os.cpu_count()} CPUs, load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     admin_dsn = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     dbname = f"yaffw_bench_{uuid.uuid4().hex[:8]}"
     conn = await asyncpg.connect(admin_dsn)
@@ -136,33 +317,8 @@ async def main() -> None:
         api = f"http://127.0.0.1:{api_port}"
         wait_ready(api)
         wait_ready(f"http://127.0.0.1:{worker_port}")
-        lib = await make_library(pool, src.parent, name="bench")
-        item = await insert_item(pool, lib, src, name="Bench")
-        user = await make_user(pool, settings, libraries=(lib,))
-        duration = float(await pool.fetchval("SELECT duration_seconds FROM media_items WHERE id = $1", item))
-        starts = hls.fixed_boundaries(duration, settings.segment_seconds)
-        job = {"video": {"codec": "h264", "height": args.height, "bitrate": 4_000_000},
-               "audio": {"codec": "aac", "channels": 2, "bitrate": 128_000, "stream_index": 1}}  # fmt: skip
-        variant = hls.ladder(job, {"width": 1280, "height": 720}, None)[0]
-        results: dict[str, list[float]] = {"yaffw first": [], "bare first": [], "yaffw seek": [], "bare seek": []}
-        async with httpx.AsyncClient(timeout=120) as client:
-            await through_yaffw(client, api, user, item, args.height, 0)  # warm-up (imports, pools, caches)
-            for _ in range(args.runs):
-                for label, fraction in (("first", 0.0), ("seek", 0.5)):
-                    took, n = await through_yaffw(client, api, user, item, args.height, fraction)
-                    results[f"yaffw {label}"].append(took)
-                    spec = ffmpeg.EncodeSpec(source=str(src), variant=variant, starts=starts, start_segment=n,
-                                             out_dir=tmp / f"bare-{uuid.uuid4().hex[:6]}", audio=job["audio"],
-                                             audio_index=1, duration=duration)  # fmt: skip
-                    spec.out_dir.mkdir()
-                    results[f"bare {label}"].append(bare_first_segment(ffmpeg.build(spec, ffmpeg.Software())))
-        med = {k: statistics.median(v) for k, v in results.items()}
-        print(f"source: {src.name} ({duration:.1f} s, 1280x720 10-bit HEVC) -> H.264 {args.height}p, "
-              f"{settings.segment_seconds} s segments, {args.runs} runs, medians")  # fmt: skip
-        for k, v in results.items():
-            print(f"  {k:12s} {med[k]:6.2f} s   ({', '.join(f'{x:.2f}' for x in v)})")
-        print(f"ratio first segment yaffw/bare: {med['yaffw first'] / med['bare first']:.2f}")
-        print(f"ratio seek to 50%   yaffw/bare: {med['yaffw seek'] / med['bare seek']:.2f}")
+        await bench(args, api, procs[1].pid, pool, settings, src, tmp)
+        print(f"load average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         await pool.close()
         for p in procs:
@@ -172,6 +328,13 @@ async def main() -> None:
         conn = await asyncpg.connect(admin_dsn)
         await conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         await conn.close()
+        import redis
+
+        r = redis.Redis.from_url(settings.redis_url)
+        for key in r.scan_iter(match=settings.redis_prefix + "*", count=1000):
+            r.delete(key)
+        r.close()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
