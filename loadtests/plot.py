@@ -108,13 +108,16 @@ def capacity(out: Path, dest: Path) -> list[Path]:
         left.plot(users, [float(r["browse_p95"]) for r in rows], marker="o", label="browse p95")
         left.plot(users, [float(r["browse_p50"]) for r in rows], marker="o", label="browse p50")
         left.axhline(200, color="tab:red", linestyle=":", label="200 ms target")
+    if any(float(r["direct_ttfc_p95"]) for r in rows):
+        left.plot(users, [float(r["direct_ttfc_p95"]) for r in rows], marker="^", label="direct time to first chunk p95")
     if any(float(r["ttfs_p95"]) for r in rows):
         left.plot(users, [float(r["ttfs_p95"]) for r in rows], marker="s", label="HLS time to first segment p95")
     left.set_xlabel("users")
     left.set_ylabel("ms")
     left.legend(fontsize="small")
     right.plot(users, [float(r["rps"]) for r in rows], marker="o", label="requests/s")
-    right.plot(users, [float(r["stalls"]) for r in rows], marker="s", label="stalls (count)")
+    right.plot(users, [float(r["stalls"]) for r in rows], marker="s", label="HLS stalls (count)")
+    right.plot(users, [float(r["direct_stalls"]) for r in rows], marker="^", label="direct-play stalls (count)")
     right.plot(users, [float(r["failures"]) for r in rows], marker="x", label="failures")
     right.set_xlabel("users")
     right.legend(fontsize="small", loc="upper left")

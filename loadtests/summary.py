@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 STEP_COLUMNS = ["users", "requests", "failures", "rps", "browse_p50", "browse_p95", "browse_p99",
-                "ttfs_p50", "ttfs_p95", "stalls", "stall_p95", "retries", "direct_ttfc_p95", "api_cpu",
+                "ttfs_p50", "ttfs_p95", "stalls", "stall_p95", "retries", "direct_stalls", "direct_ttfc_p95", "api_cpu",
                 "api_cpu_max", "postgres_cpu", "redis_cpu", "transcode_cpu", "ffmpeg_cpu", "locust_cpu",
                 "machine_cpu", "load1", "api_ms_per_req", "pg_ms_per_req", "ffmpeg_cores_per_session"]  # fmt: skip
 
@@ -89,6 +89,7 @@ def step_figures(step: Path) -> dict[str, Any]:
         "ttfs_p95": metric("[hls] time to first segment", "95%"),
         "stalls": int(metric("[hls] stall", "Request Count")), "stall_p95": metric("[hls] stall", "95%"),
         "retries": int(metric("[hls] segment retry", "Request Count")),
+        "direct_stalls": int(metric("[direct] stall", "Request Count")),
         "direct_ttfc_p95": metric("[direct] time to first chunk", "95%"),
         "api_cpu": round(cpu.get("api (target)", (0, 0))[0]), "api_cpu_max": round(cpu.get("api (target)", (0, 0))[1]),
         "postgres_cpu": round(cpu.get("postgres", (0, 0))[0]), "redis_cpu": round(cpu.get("redis", (0, 0))[0]),
