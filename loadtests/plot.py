@@ -109,7 +109,7 @@ def capacity(out: Path, dest: Path) -> list[Path]:
         left.plot(users, [float(r["browse_p50"]) for r in rows], marker="o", label="browse p50")
         left.axhline(200, color="tab:red", linestyle=":", label="200 ms target")
     if any(float(r["direct_ttfc_p95"]) for r in rows):
-        left.plot(users, [float(r["direct_ttfc_p95"]) for r in rows], marker="^", label="direct time to first chunk p95")
+        left.plot(users, [float(r["direct_ttfc_p95"]) for r in rows], marker="^", label="direct: first chunk p95")
     if any(float(r["ttfs_p95"]) for r in rows):
         left.plot(users, [float(r["ttfs_p95"]) for r in rows], marker="s", label="HLS time to first segment p95")
     left.set_xlabel("users")
