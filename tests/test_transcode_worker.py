@@ -35,6 +35,13 @@ def long_hevc(sample_media) -> Path:
     return make_long_hevc(sample_media.root.parent / f"{sample_media.root.name}-long-hevc.mkv")
 
 
+@pytest.fixture(scope="session")
+def film_hevc(sample_media) -> Path:
+    """Five minutes of small HEVC: longer than the encoder runs ahead of a player before pausing, so a
+    seek past that point needs a new encoder whatever the machine's speed."""
+    return make_long_hevc(sample_media.root.parent / f"{sample_media.root.name}-film-hevc.mkv", 300, "320x180")
+
+
 @pytest.fixture
 def worker_factory(settings, tmp_path):
     made: list[WorkerProcess] = []
@@ -136,11 +143,11 @@ def _stream_end(path: Path, stream: str = "v:0") -> float:
     return max(float(p["pts_time"]) + float(p.get("duration_time") or 0) for p in packets["packets"])
 
 
-async def test_seek_far_ahead_restarts_encoder(clean_db, redis, keys, settings, long_hevc, worker_factory, tmp_path):
-    item_id = await register_file(clean_db, long_hevc)
+async def test_seek_far_ahead_restarts_encoder(clean_db, redis, keys, settings, film_hevc, worker_factory, tmp_path):
+    item_id = await register_file(clean_db, film_hevc)
     user = await make_user(clean_db)
     sid = uuid.uuid4().hex
-    job = transcode_job(sid, item_id, long_hevc, height=180, segment_seconds=2)
+    job = transcode_job(sid, item_id, film_hevc, height=180, segment_seconds=2)
     await open_session(redis, keys, settings, job, user_id=user, item_id=item_id)
     worker = worker_factory()
     await queue.enqueue(redis, keys, job)
@@ -148,9 +155,10 @@ async def test_seek_far_ahead_restarts_encoder(clean_db, redis, keys, settings, 
     first = ffmpeg_pids_with(sid)
     assert len(first) == 1
     async with httpx.AsyncClient(timeout=60) as client:
-        # Far ahead: the encoder that started at 0 is stopped and one starts at 12.
-        seg = probe_segment(await _fetch(client, worker, sid, "180p", 12, tmp_path / "12.ts"))
-        assert abs(seg["video"][0] - 24.0) < 0.1, seg
+        # Far ahead (240 s; the first encoder pauses 120 s ahead of the player): it is stopped and one
+        # starts at segment 120.
+        seg = probe_segment(await _fetch(client, worker, sid, "180p", 120, tmp_path / "120.ts"))
+        assert abs(seg["video"][0] - 240.0) < 0.1, seg
         assert first[0] not in ffmpeg_pids_with(sid)
         restarts = await _restarts(client, worker)
         assert restarts >= 1

@@ -44,11 +44,11 @@ def _make_once(path: Path, *args: str) -> Path:
     return path
 
 
-def make_long_hevc(path: Path, seconds: int = 40) -> Path:
+def make_long_hevc(path: Path, seconds: int = 40, size: str = "640x360") -> Path:
     """A small HEVC + AAC Matroska file with keyframes every 2 s (made once, cached)."""
     return _make_once(
         path,
-        "-f", "lavfi", "-i", f"testsrc=size=640x360:rate=24:duration={seconds}",
+        "-f", "lavfi", "-i", f"testsrc=size={size}:rate=24:duration={seconds}",
         "-f", "lavfi", "-i", f"sine=frequency=330:sample_rate=48000:duration={seconds}",
         "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error:keyint=48",
         "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "96k", "-ac", "2",

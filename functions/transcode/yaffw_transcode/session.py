@@ -66,6 +66,9 @@ class TranscodeSession:
         # Per variant, the first segment FFmpeg cannot make because the streams end before it.
         self.beyond: dict[str, int] = {}
         self.last_served = -1
+        # Where the player is: the latest segment it asked for, made or not. A seek far ahead must not
+        # leave the new encoder paused for being "ahead" of the old position.
+        self.player_at = -1
         self.last_variant = job.variant if job.variant else plan.variants[0].name
         self.failures = 0
         self.error: str | None = None
@@ -180,6 +183,7 @@ class TranscodeSession:
         """
         deadline = time.monotonic() + wait
         self.last_variant = variant
+        self.player_at = n
         while True:
             if self.closed:
                 raise SessionFailed("session ended")
@@ -213,7 +217,7 @@ class TranscodeSession:
 
     def check_throttle(self) -> None:
         """Pause or resume the encoder by how far ahead of the player it is (called periodically)."""
-        self._throttle(max(self.last_served, self.job.start_segment))
+        self._throttle(max(self.player_at, self.job.start_segment))
 
     def resume_segment(self) -> int:
         """Where another worker should continue: the segment after the last one the player fetched."""
