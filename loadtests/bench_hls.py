@@ -16,11 +16,13 @@ under ~/.cache/yaffw-bench; the client plays H.264 up to ``--height`` lines, so 
    its first segment;
 3. **realtime factor**: a new session whose segments are all fetched in order as fast as they
    come (media seconds / wall seconds), next to bare FFmpeg running the same command line to the end;
-4. **peak RSS of one session**: the worker and its FFmpeg, sampled every 50 ms during (3).
+4. **CPU seconds** of (3): the session's FFmpeg plus the worker and the api, next to bare FFmpeg's
+   (steadier than wall time on a busy machine);
+5. **peak RSS of one session**: the worker and its FFmpeg, sampled every 50 ms during (3).
 
-Runs alternate which side goes first. Prints every figure, medians, the ratios yaffw / bare (target
-≤ 1.3 for the first segment and the seek) and the load average: on a shared machine, other work
-slows both sides and widens the spread.
+Runs alternate which side goes first. Prints every figure, medians, the ratios yaffw / bare (of the
+medians, and the median of each run's pair; target ≤ 1.3 for the first segment and the seek) and the
+load average: on a shared machine, other work slows both sides and widens the spread.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -79,6 +82,7 @@ class Watch(threading.Thread):
         super().__init__(daemon=True, name="watch")
         self.proc = psutil.Process(pid)
         self.argv: dict[int, list[str]] = {}
+        self.cpu: dict[int, float] = {}  # FFmpeg pid -> CPU seconds (user + system), last seen
         self.peak_total = self.peak_ffmpeg = 0
         self._stop = threading.Event()
 
@@ -92,12 +96,12 @@ class Watch(threading.Thread):
                 ffmpeg = 0
                 for child in self.proc.children(recursive=True):
                     try:
-                        rss = child.memory_info().rss
-                        cmd = child.cmdline()
+                        rss, cmd, cpu = child.memory_info().rss, child.cmdline(), child.cpu_times()
                     except psutil.Error:
                         continue
                     if cmd and Path(cmd[0]).name == "ffmpeg":  # not the moment between fork and exec
                         self.argv.setdefault(child.pid, cmd)
+                        self.cpu[child.pid] = cpu.user + cpu.system
                         ffmpeg += rss
                 total = self.proc.memory_info().rss + ffmpeg
             except psutil.Error:
@@ -114,18 +118,35 @@ class Watch(threading.Thread):
         """FFmpeg processes the worker runs now."""
         return sum(1 for c in self.proc.children(recursive=True) if c.name() == "ffmpeg")
 
-    def argv_for(self, sid: str, segment: int) -> list[str]:
-        """The command line of the session's encoder that started at ``segment``."""
-        for cmd in self.argv.values():
+    def pid_for(self, sid: str, segment: int) -> int:
+        """The pid of the session's encoder that started at ``segment``."""
+        for pid, cmd in self.argv.items():
             if any(sid in a for a in cmd) and cmd[cmd.index("-segment_start_number") + 1] == str(segment):
-                return cmd
+                return pid
         raise SystemExit(f"no encoder of {sid} from segment {segment} was seen")
 
+    def argv_for(self, sid: str, segment: int) -> list[str]:
+        """The command line of the session's encoder that started at ``segment``."""
+        return self.argv[self.pid_for(sid, segment)]
 
-def bare(argv: list[str], out_dir: Path, *, to_end: bool = False) -> float:
-    """Seconds until FFmpeg with ``argv`` (writing into ``out_dir``) reports its first segment, or,
-    with ``to_end``, until it has made them all."""
+
+def cpu_seconds(proc: psutil.Process) -> float:
+    """User + system CPU seconds of ``proc`` so far."""
+    t = proc.cpu_times()
+    return t.user + t.system
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's waited-for children (bare FFmpeg runs are the only ones)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def bare(argv: list[str], out_dir: Path, *, to_end: bool = False) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) until FFmpeg with ``argv`` (writing into ``out_dir``) reports its
+    first segment, or, with ``to_end``, until it has made them all."""
     out_dir.mkdir(parents=True)
+    cpu_before = children_cpu()
     argv = [*argv[:-1], str(out_dir / Path(argv[-1]).name)]
     started = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
@@ -143,7 +164,7 @@ def bare(argv: list[str], out_dir: Path, *, to_end: bool = False) -> float:
         proc.wait()
         assert line.strip().endswith(".ts"), f"ffmpeg made no segment: {line!r}"
     shutil.rmtree(out_dir, ignore_errors=True)
-    return took
+    return took, children_cpu() - cpu_before
 
 
 def spawn(script: str, settings: Settings, log: Path) -> subprocess.Popen:
@@ -224,13 +245,14 @@ def show(label: str, values: list[float], unit: str = "s") -> float:
     return med
 
 
-async def bench(args: argparse.Namespace, api: str, worker_pid: int, pool: asyncpg.Pool, settings: Settings,
+async def bench(args: argparse.Namespace, api: str, pids: tuple[int, int], pool: asyncpg.Pool, settings: Settings,
                 src: Path, tmp: Path) -> None:  # fmt: skip
     lib = await make_library(pool, src.parent, name="bench")
     item = await insert_item(pool, lib, src, name="Bench")
     user = await make_user(pool, settings, libraries=(lib,))
     duration = float(await pool.fetchval("SELECT duration_seconds FROM media_items WHERE id = $1", item))
-    watch = Watch(worker_pid)
+    api_proc = psutil.Process(pids[0])
+    watch = Watch(pids[1])
     watch.start()
     res: dict[str, list[float]] = {k: [] for k in ("yaffw first", "bare first", "yaffw seek", "bare seek")}
     async with httpx.AsyncClient(timeout=120) as http:
@@ -243,47 +265,63 @@ async def bench(args: argparse.Namespace, api: str, worker_pid: int, pool: async
         for run in range(args.runs):
             bare_before = run % 2 == 1  # alternate which side goes first (run 0 gives the command lines)
             if bare_before:
-                res["bare first"].append(bare(argv0, tmp / f"b{run}f"))
-                res["bare seek"].append(bare(argv_n, tmp / f"b{run}s"))
+                res["bare first"].append(bare(argv0, tmp / f"b{run}f")[0])
+                res["bare seek"].append(bare(argv_n, tmp / f"b{run}s")[0])
             first, seek, sid, n = await first_and_seek(client, item)
             argv0, argv_n = watch.argv_for(sid, 0), watch.argv_for(sid, n)
             await client.close(sid, watch)
             res["yaffw first"].append(first)
             res["yaffw seek"].append(seek)
             if not bare_before:
-                res["bare first"].append(bare(argv0, tmp / f"b{run}f"))
-                res["bare seek"].append(bare(argv_n, tmp / f"b{run}s"))
+                res["bare first"].append(bare(argv0, tmp / f"b{run}f")[0])
+                res["bare seek"].append(bare(argv_n, tmp / f"b{run}s")[0])
 
         # Realtime factor and memory: whole sessions, and bare FFmpeg over the same film (alternating).
         idle_rss = watch.proc.memory_info().rss
         wholes: dict[str, list[float]] = {"yaffw whole": [], "bare whole": []}
+        cpus: dict[str, list[float]] = {"yaffw ffmpeg cpu": [], "yaffw worker+api cpu": [], "bare ffmpeg cpu": []}
         peak_total = peak_ffmpeg = 0
+
+        def bare_whole(run: int) -> None:
+            wall, cpu = bare(argv_all, tmp / f"w{run}", to_end=True)
+            wholes["bare whole"].append(wall)
+            cpus["bare ffmpeg cpu"].append(cpu)
+
         for run in range(args.whole_runs):
             if run % 2 == 1:
-                wholes["bare whole"].append(bare(argv_all, tmp / f"w{run}", to_end=True))  # run 0 set argv_all
+                bare_whole(run)  # run 0 set argv_all
             watch.reset()
+            services_cpu = cpu_seconds(watch.proc) + cpu_seconds(api_proc)
             started = time.perf_counter()
             sid, index_url, uris = await client.open(item)
             for uri in uris:
                 await client.segment(index_url, uri)
             wholes["yaffw whole"].append(time.perf_counter() - started)
+            cpus["yaffw worker+api cpu"].append(cpu_seconds(watch.proc) + cpu_seconds(api_proc) - services_cpu)
             peak_total, peak_ffmpeg = max(peak_total, watch.peak_total), max(peak_ffmpeg, watch.peak_ffmpeg)
             argv_all = watch.argv_for(sid, 0)
             await client.close(sid, watch)
+            cpus["yaffw ffmpeg cpu"].append(watch.cpu[watch.pid_for(sid, 0)])
             if run % 2 == 0:
-                wholes["bare whole"].append(bare(argv_all, tmp / f"w{run}", to_end=True))
+                bare_whole(run)
     watch.stop()
 
     print(f"source: {src.name} ({duration:.1f} s, 1920x1080 10-bit HEVC + AAC) -> H.264 {args.height}p "
           f"(libx264 veryfast), {settings.segment_seconds} s segments; {args.runs} runs, medians")  # fmt: skip
     print(f"encoder: {' '.join(argv0[1:])}")
     med = {k: show(k, v) for k, v in res.items()}
-    print(f"ratio first segment yaffw/bare: {med['yaffw first'] / med['bare first']:.2f}  (target <= 1.3)")
-    print(f"ratio seek to 50%   yaffw/bare: {med['yaffw seek'] / med['bare seek']:.2f}  (target <= 1.3)")
+    for label, what in (("first", "first segment"), ("seek", "seek to 50%  ")):
+        pairs = [y / b for y, b in zip(res[f"yaffw {label}"], res[f"bare {label}"], strict=True)]
+        print(f"ratio {what} yaffw/bare: {med[f'yaffw {label}'] / med[f'bare {label}']:.2f} (medians), "
+              f"{statistics.median(pairs):.2f} (median of runs: {', '.join(f'{x:.2f}' for x in pairs)}); "
+              "target <= 1.3")  # fmt: skip
     whole = {k: show(k, v) for k, v in wholes.items()}
     print(f"realtime factor {args.height}p: yaffw {duration / whole['yaffw whole']:.2f}x, "
           f"bare {duration / whole['bare whole']:.2f}x ({len(uris)} segments)")  # fmt: skip
     print(f"ratio whole transcode time yaffw/bare: {whole['yaffw whole'] / whole['bare whole']:.2f}")
+    cpu = {k: show(k, v, "s") for k, v in cpus.items()}
+    print(f"ratio CPU seconds for the film yaffw (ffmpeg + worker + api) / bare ffmpeg: "
+          f"{(cpu['yaffw ffmpeg cpu'] + cpu['yaffw worker+api cpu']) / cpu['bare ffmpeg cpu']:.2f}")  # fmt: skip
     print(f"peak RSS of one session: worker + ffmpeg {peak_total / MB:.0f} MB (ffmpeg {peak_ffmpeg / MB:.0f} MB, "
           f"worker idle {idle_rss / MB:.0f} MB)")  # fmt: skip
 
@@ -317,7 +355,7 @@ async def main() -> None:
         api = f"http://127.0.0.1:{api_port}"
         wait_ready(api)
         wait_ready(f"http://127.0.0.1:{worker_port}")
-        await bench(args, api, procs[1].pid, pool, settings, src, tmp)
+        await bench(args, api, (procs[0].pid, procs[1].pid), pool, settings, src, tmp)
         print(f"load average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         await pool.close()
