@@ -12,6 +12,7 @@ from pathlib import Path
 
 import flask
 import functions_framework
+from gunicorn.app.base import BaseApplication
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 from yaffw import health
@@ -63,11 +64,33 @@ def create_app(name: str, settings: Settings) -> flask.Flask:
     return app
 
 
-def serve(name: str, settings: Settings) -> None:
-    """Serve function ``name`` on ``settings.host:settings.port`` (blocks)."""
-    from werkzeug.serving import run_simple
+class _Server(BaseApplication):
+    """gunicorn (functions-framework's own production server) serving one Flask app in-process."""
 
+    def __init__(self, app: flask.Flask, settings: Settings):
+        self.application = app
+        self.options = {
+            "bind": f"{settings.host}:{settings.port}",
+            "workers": 1,  # Knative scales by replicas; one process keeps /metrics whole
+            "worker_class": "gthread",
+            "threads": 8,  # health probes are answered while a long scan runs
+            "timeout": 0,  # a scan answers when it is done; Knative's timeoutSeconds bounds it
+            "graceful_timeout": 30,
+            "accesslog": None,
+            "loglevel": settings.log_level.lower(),
+        }
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> flask.Flask:
+        return self.application
+
+
+def serve(name: str, settings: Settings) -> None:
+    """Serve function ``name`` on ``settings.host:settings.port`` until SIGTERM (blocks)."""
     app = create_app(name, settings)
     log.info("function %s listening on %s:%d", name, settings.host, settings.port)
-    # Threaded so health probes are answered while a long scan runs.
-    run_simple(settings.host, settings.port, app, threaded=True, use_reloader=False)
+    _Server(app, settings).run()
