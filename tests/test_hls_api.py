@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
@@ -14,7 +13,14 @@ from yaffw import sessions
 
 from tests._media_rows import insert_item, make_library, make_user
 from tests.api_procs import api_process
-from tests.transcode_support import WorkerProcess, ffmpeg_pids_with, make_long_hevc, probe_segment
+from tests.transcode_support import (
+    WorkerProcess,
+    ffmpeg_pids_with,
+    get_segment,
+    make_long_hevc,
+    playlist_segments,
+    probe_segment,
+)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -57,32 +63,6 @@ def _play(api_url: str, user: dict, item_id: str) -> dict:
     return body
 
 
-async def _get_segment(client: httpx.AsyncClient, url: str, dest: Path, budget: float = 90) -> tuple[Path, int]:
-    """Fetch like a player: a 503 is retried after Retry-After. Returns (file, number of 503s)."""
-    retries, deadline = 0, time.monotonic() + budget
-    while time.monotonic() < deadline:
-        r = await client.get(url)
-        if r.status_code == 503 and r.json()["error"]["code"] == "not_ready":
-            assert r.headers["retry-after"]
-            retries += 1
-            await asyncio.sleep(float(r.headers["retry-after"]) / 4)
-            continue
-        assert r.status_code == 200, (url, r.status_code, r.text[:300])
-        assert r.headers["content-type"] == "video/mp2t"
-        dest.write_bytes(r.content)
-        return dest, retries
-    raise AssertionError(f"{url} not served in {budget}s")
-
-
-def _segments(playlist: str) -> list[tuple[float, str]]:
-    lines = playlist.splitlines()
-    out = []
-    for i, line in enumerate(lines):
-        if line.startswith("#EXTINF:"):
-            out.append((float(line[8:].rstrip(",")), lines[i + 1]))
-    return out
-
-
 async def test_playlists_and_segments_through_api(api_url, media, workers, settings, tmp_path, redis, keys):
     workers()
     body = _play(api_url, media["owner"], media["hevc"])
@@ -101,12 +81,12 @@ async def test_playlists_and_segments_through_api(api_url, media, workers, setti
         started = time.monotonic()
         index = await client.get(index_url)
         assert time.monotonic() - started < 5  # answered by the api, without a worker
-        segs = _segments(index.text)
+        segs = playlist_segments(index.text)
         assert index.text.rstrip().endswith("#EXT-X-ENDLIST") and "#EXT-X-PLAYLIST-TYPE:VOD" in index.text
         assert len(segs) == 7 and abs(sum(d for d, _ in segs) - 40.02) < 0.1  # 6 s segments of 40.02 s
         expected = 0.0
         for n, (length, uri) in enumerate(segs[:3]):
-            path, _ = await _get_segment(client, urljoin(index_url, uri), tmp_path / f"{n}.ts")
+            path, _ = await get_segment(client, urljoin(index_url, uri), tmp_path / f"{n}.ts")
             v_start, _v_len = probe_segment(path)["video"]
             assert abs(v_start - expected) < 0.1
             expected += length
@@ -138,7 +118,7 @@ async def test_sigkilled_worker_fails_over_to_second_worker(api_url, media, work
             variant_uri = next(line for line in master.text.splitlines() if "index.m3u8" in line)
             index_path = urljoin(master_path, variant_uri)
             index = await client.get(urljoin(api2, index_path))
-            segs = _segments(index.text)
+            segs = playlist_segments(index.text)
             expected, delays = 0.0, 0
             for n, (length, uri) in enumerate(segs):
                 replica = replicas[n % 2]  # any replica serves any session
@@ -153,7 +133,7 @@ async def test_sigkilled_worker_fails_over_to_second_worker(api_url, media, work
                     victim.proc.send_signal(signal.SIGKILL)
                     victim.proc.wait(10)
                     killed_at = time.monotonic()
-                path, retries = await _get_segment(client, urljoin(replica, urljoin(index_path, uri)),
+                path, retries = await get_segment(client, urljoin(replica, urljoin(index_path, uri)),
                                                    tmp_path / f"{n}.ts")  # fmt: skip
                 delays += retries
                 if n == 3:

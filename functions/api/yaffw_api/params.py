@@ -37,9 +37,8 @@ def json_object(request: Request, *, allowed: Iterable[str] | None = None, empty
     return value
 
 
-def int_arg(request: Request, name: str, default: int, low: int, high: int) -> int:
-    """An integer query parameter within ``[low, high]``. :raises BadInput: otherwise."""
-    raw = request.args.get(name)
+def parse_int(name: str, raw: str | None, default: int, low: int, high: int) -> int:
+    """``raw`` as an integer within ``[low, high]`` (``default`` when absent). :raises BadInput: otherwise."""
     if raw is None or raw == "":
         return default
     try:
@@ -49,6 +48,11 @@ def int_arg(request: Request, name: str, default: int, low: int, high: int) -> i
     if not low <= value <= high:
         raise BadInput(f"{name} must be between {low} and {high}")
     return value
+
+
+def int_arg(request: Request, name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter within ``[low, high]``. :raises BadInput: otherwise."""
+    return parse_int(name, request.args.get(name), default, low, high)
 
 
 def args_dict(request: Request) -> dict[str, str]:

@@ -19,6 +19,7 @@ from yaffw.errors import BadInput, NotFound
 
 from yaffw_api.access import visible_library_ids
 from yaffw_api.auth import User
+from yaffw_api.params import parse_int
 from yaffw_api.queries._rows import Args, Conn, clean_text, parse_id, row_dict
 
 TYPES = ("movie", "series", "season", "episode", "video")
@@ -129,16 +130,7 @@ class ItemQuery:
             return None if value is None or value == "" else str(value)
 
         def number(name: str, default: int, low: int, high: int) -> int:
-            raw = text(name)
-            if raw is None:
-                return default
-            try:
-                value = int(raw)
-            except ValueError:
-                raise BadInput(f"{name} must be an integer") from None
-            if not low <= value <= high:
-                raise BadInput(f"{name} must be between {low} and {high}")
-            return value
+            return parse_int(name, text(name), default, low, high)
 
         library_id, parent_id = text("library_id"), text("parent_id")
         types = tuple(t.strip() for t in (text("type") or "").split(",") if t.strip())
