@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 AHEAD_SECONDS = 12.0
 # Pause FFmpeg when it is this far ahead of what the player fetched (RAM disk and CPU for others).
 PAUSE_AHEAD_SECONDS = 120.0
+# Keep this much already-watched video in scratch for short seeks back; older segments are deleted, so
+# a two-hour film does not fill the RAM disk (a seek further back restarts the encoder, as any seek does).
+KEEP_BEHIND_SECONDS = 300.0
 # A segment whose encoder failed this many times in a row fails the session.
 MAX_FAILURES = 3
 
@@ -192,6 +195,7 @@ class TranscodeSession:
             if self.is_made(variant, n):
                 self.last_served = n  # players fetch in order; after a seek, the latest is where they are
                 self._throttle(n)
+                self.evict_behind(n)
                 return self.path(variant, n)
             if self.failures >= MAX_FAILURES:
                 raise SessionFailed(self.error or "ffmpeg failed")
@@ -204,6 +208,18 @@ class TranscodeSession:
                 await asyncio.wait_for(changed.wait(), remaining)
             except TimeoutError:
                 continue
+
+    def evict_behind(self, n: int) -> int:
+        """Delete made segments (of every variant) more than :data:`KEEP_BEHIND_SECONDS` before
+        segment ``n``; returns how many. A reader of a deleted file keeps its open copy."""
+        first_kept = n - math.ceil(KEEP_BEHIND_SECONDS / self.job.segment_seconds)
+        evicted = 0
+        for variant, made in self.made.items():
+            for old in [m for m in made if m < first_kept]:
+                made.discard(old)
+                self.path(variant, old).unlink(missing_ok=True)
+                evicted += 1
+        return evicted
 
     def _throttle(self, served: int) -> None:
         enc = self.encoder
