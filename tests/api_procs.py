@@ -15,6 +15,7 @@ from yaffw.local_services import free_port
 from yaffw.settings import Settings
 
 from tests.conftest import ROOT, wait_ready
+from tests.processes import stop_process
 
 
 @contextmanager
@@ -36,9 +37,4 @@ def api_process(settings: Settings, log: Path) -> Iterator[str]:
     try:
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)

@@ -33,6 +33,8 @@ from yaffw.local_services import PrivatePostgres, PrivateRedis, free_port, port_
 from yaffw.migrations import migrate
 from yaffw.settings import Settings
 
+from tests.processes import stop_process
+
 pytest_plugins = ["tests.browser"]  # Chromium fixtures for the web UI tests
 
 # Every process this run starts inherits this mark (api, workers, `yaffw up` copy the environment),
@@ -239,14 +241,7 @@ class Stack:
 
     def stop(self) -> int:
         """SIGTERM `yaffw up` and wait; returns its exit status."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
+        return stop_process(self.proc, 30)
 
 
 @pytest.fixture
@@ -322,11 +317,7 @@ def api_url(settings: Settings, _scratch: Path) -> Iterator[str]:
         proc.kill()
         raise AssertionError((_scratch / "api.log").read_text()[-4000:]) from None
     yield url
-    proc.terminate()
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_process(proc, 15)
 
 
 def _our_ffmpeg() -> list[Any]:

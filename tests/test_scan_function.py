@@ -18,6 +18,7 @@ from yaffw.settings import Settings
 
 from tests._scan_helpers import items, make_library, make_store
 from tests.conftest import wait_ready
+from tests.processes import stop_process
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -40,11 +41,7 @@ def scan_url(settings: Settings, tmp_path: Path) -> Iterator[str]:
     except AssertionError:
         raise AssertionError(log.read_text()[-4000:]) from None
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 def post(url: str, type_: str, data: dict) -> httpx.Response:

@@ -20,6 +20,8 @@ from yaffw.keys import Keys
 from yaffw.local_services import free_port
 from yaffw.settings import Settings
 
+from tests.processes import stop_process
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKER_MAIN = ROOT / "functions" / "transcode" / "main.py"
 
@@ -168,13 +170,7 @@ class WorkerProcess:
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it does not exit."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 30)
         self._log.close()
 
 
