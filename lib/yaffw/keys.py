@@ -100,3 +100,11 @@ class Keys:
         """Set of scan requests (``*`` = whole library, else a path) that arrived while the lock was
         held; the holder runs them before it lets go."""
         return f"{self.prefix}lock:scan:{library_id}:pending"
+
+    def device_token(self, user_id: str, device_id: str) -> str:
+        """String: the ``jti`` of the token a Jellyfin client's device holds (one per device and user)."""
+        return f"{self.prefix}device:{user_id}:{device_id}"
+
+    def devices(self, user_id: str) -> str:
+        """Hash: a user's Jellyfin devices, device id -> JSON (client, device name, version, last seen)."""
+        return f"{self.prefix}devices:{user_id}"

@@ -106,6 +106,7 @@ _VARS: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("image_dir", "YAFFW_IMAGE_DIR", _path),
     ("jwt_secret", "YAFFW_JWT_SECRET", _text),
     ("jwt_ttl_seconds", "YAFFW_JWT_TTL_SECONDS", _int(60, 86400 * 30)),
+    ("device_token_ttl_seconds", "YAFFW_DEVICE_TOKEN_TTL_SECONDS", _int(60, 86400 * 365)),
     ("service_token", "YAFFW_SERVICE_TOKEN", _text),
     ("media_roots", "YAFFW_MEDIA_ROOTS", _paths),
     ("scratch_dir", "YAFFW_SCRATCH", _path),
@@ -148,6 +149,8 @@ class Settings:
     image_dir: Path | None = None
     jwt_secret: str | None = None
     jwt_ttl_seconds: int = 3600
+    # Jellyfin apps log in once and keep their token (they have no refresh): 90 days by default.
+    device_token_ttl_seconds: int = 90 * 86400
     service_token: str | None = None
     media_roots: tuple[Path, ...] = ()
     scratch_dir: Path = Path("/dev/shm/yaffw")

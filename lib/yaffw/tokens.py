@@ -31,16 +31,20 @@ class Claims:
     issued_at: float
     expires_at: int
     scope: str  # "access", or "item:<id>" / "session:<sid>" for short-lived media URLs
+    device: str = ""  # the Jellyfin client device a token was issued to ("" for yaffw's own clients)
 
 
-def issue(secret: str, user_id: str, is_admin: bool, ttl: int, *, scope: str = "access") -> tuple[str, Claims]:
+def issue(secret: str, user_id: str, is_admin: bool, ttl: int, *, scope: str = "access",
+          device: str = "") -> tuple[str, Claims]:  # fmt: skip
     """A signed token and its claims."""
     now = time.time()
-    claims = Claims(str(user_id), is_admin, uuid.uuid4().hex, now, int(now) + ttl, scope)
+    claims = Claims(str(user_id), is_admin, uuid.uuid4().hex, now, int(now) + ttl, scope, device)
     payload = {
         "sub": claims.user_id, "adm": is_admin, "jti": claims.jti, "iat": now,
         "exp": claims.expires_at, "iss": _ISSUER, "scp": scope,
     }  # fmt: skip
+    if device:
+        payload["dev"] = device
     return jwt.encode(payload, secret, algorithm=_ALGORITHM), claims
 
 
@@ -56,7 +60,7 @@ def decode(secret: str, token: str) -> Claims:
     except jwt.PyJWTError as exc:
         raise Unauthorized("invalid token", code="invalid_token") from exc
     return Claims(str(p["sub"]), bool(p.get("adm")), str(p["jti"]), float(p["iat"]), int(p["exp"]),
-                  str(p.get("scp", "access")))  # fmt: skip
+                  str(p.get("scp", "access")), str(p.get("dev", "")))  # fmt: skip
 
 
 async def check_not_revoked(redis: Any, keys: Keys, claims: Claims) -> None:

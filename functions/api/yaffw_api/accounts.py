@@ -16,8 +16,9 @@ from yaffw_api.queries import users as user_queries
 
 
 async def _revoke(d: Deps, user_id: str) -> None:
-    # Every token issued so far, whichever kind: the longest lives jwt_ttl_seconds.
-    await tokens.revoke_user(d.redis, d.keys, user_id, d.settings.jwt_ttl_seconds)
+    # Every token issued so far, whichever kind: Jellyfin device tokens live longest.
+    longest = max(d.settings.jwt_ttl_seconds, d.settings.device_token_ttl_seconds)
+    await tokens.revoke_user(d.redis, d.keys, user_id, longest)
 
 
 async def create(d: Deps, actor: User, body: Mapping[str, Any]) -> dict[str, Any]:

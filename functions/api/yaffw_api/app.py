@@ -14,6 +14,8 @@ from yaffw.settings import Settings
 
 from yaffw_api import errors, metrics
 from yaffw_api.context import Deps
+from yaffw_api.jellyfin import BLUEPRINTS as JELLYFIN_BLUEPRINTS
+from yaffw_api.jellyfin.routing import JellyfinAwareRequest
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +51,8 @@ BLUEPRINTS = [
 def create_app(settings: Settings, name: str = "yaffw-api") -> Sanic:
     """The api, wired to ``settings``. Connections open in the server's start-up hook."""
     settings.require("database_url", "redis_url", "jwt_secret")
-    app = Sanic(name, configure_logging=False)
+    # The request class applies Jellyfin's routing rules (case-insensitive, /emby stripped).
+    app = Sanic(name, configure_logging=False, request_class=JellyfinAwareRequest)
     app.config.REQUEST_MAX_SIZE = 16 * 1024 * 1024
     app.config.RESPONSE_TIMEOUT = 3600  # long downloads and SSE streams
     app.config.KEEP_ALIVE_TIMEOUT = 75
@@ -57,7 +60,7 @@ def create_app(settings: Settings, name: str = "yaffw-api") -> Sanic:
     app.ctx.deps = Deps(settings=settings, keys=Keys(settings.redis_prefix), store=storage.from_settings(settings))
     errors.install(app)
     metrics.install(app)
-    for module in BLUEPRINTS:
+    for module in BLUEPRINTS + JELLYFIN_BLUEPRINTS:
         app.blueprint(importlib.import_module(module).bp)
 
     @app.before_server_start

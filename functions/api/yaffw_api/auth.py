@@ -61,14 +61,24 @@ async def current_user(request: Request, *, scope: str | None = None) -> User:
         raise Unauthorized("authentication required")
     d = deps(request)
     claims = tokens.decode(d.settings.jwt_secret or "", raw)
-    if claims.scope != "access" and claims.scope != scope:
-        raise Unauthorized("token not valid for this resource", code="invalid_token")
     if from_query and claims.scope == "access":
         # Full access tokens in URLs leak into logs and histories; only scoped ones are accepted.
         raise Unauthorized("use a scoped media token in URLs", code="invalid_token")
     if not from_query and not request.headers.get("authorization", "").lower().startswith("bearer "):
         # Authenticated by the cookie, which a browser also sends cross-site: see yaffw_api.csrf.
         csrf.verify(request, d.settings.jwt_secret or "", claims)
+    return await user_from_claims(request, claims, scope=scope)
+
+
+async def user_from_claims(request: Request, claims: tokens.Claims, *, scope: str | None = None) -> User:
+    """The user a verified token names, after the scope, revocation and account checks.
+
+    Shared by yaffw's own auth and the Jellyfin surface's (``yaffw_api.jellyfin.jfauth``), so both
+    obey one revocation scheme. :raises Unauthorized: wrong scope, revoked, user gone or disabled.
+    """
+    if claims.scope != "access" and claims.scope != scope:
+        raise Unauthorized("token not valid for this resource", code="invalid_token")
+    d = deps(request)
     await tokens.check_not_revoked(d.redis, d.keys, claims)
     assert d.pool is not None
     row = await d.pool.fetchrow("SELECT id, name, is_admin, is_disabled FROM users WHERE id = $1", claims.user_id)

@@ -61,8 +61,10 @@ async def _count_failure(d: Deps, counters: list[str]) -> None:
     await pipe.execute()
 
 
-async def login(d: Deps, name: Any, password: Any, client: str) -> LoginResult:
-    """Check the credentials and issue an access token.
+async def login(d: Deps, name: Any, password: Any, client: str, *, ttl: int | None = None,
+                device: str = "") -> LoginResult:  # fmt: skip
+    """Check the credentials and issue an access token (lifetime ``ttl``, default the JWT setting;
+    ``device`` names the Jellyfin client device the token is for).
 
     :raises BadInput: name or password missing or not strings. :raises RateLimited: too many
         failures. :raises Unauthorized: wrong name or password. :raises Forbidden: user disabled.
@@ -88,8 +90,8 @@ async def login(d: Deps, name: Any, password: Any, client: str) -> LoginResult:
         raise Forbidden("this account is disabled", code="user_disabled")
     await d.redis.delete(counters[0])
     user_id = str(row["id"])
-    ttl = d.settings.jwt_ttl_seconds
-    token, claims = tokens.issue(d.settings.jwt_secret or "", user_id, row["is_admin"], ttl)
+    ttl = ttl or d.settings.jwt_ttl_seconds
+    token, claims = tokens.issue(d.settings.jwt_secret or "", user_id, row["is_admin"], ttl, device=device)
     await user_queries.record_login(d.pool, user_id)
     await activity.write(d.pool, "login", f"{row['name']} logged in from {client}", user_id=user_id,
                          data={"client": client})  # fmt: skip
