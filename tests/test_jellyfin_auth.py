@@ -110,3 +110,22 @@ async def test_yaffw_ui_and_api_paths_are_untouched(api_url: str, http: httpx.As
     assert (await http.get(api_url + "/api/items")).status_code == 401
     page = await http.get(api_url + "/login", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "<html" in page.text.lower()
+
+
+@pytest.mark.usefixtures("no_login_limits")
+async def test_answers_validate_against_jellyfins_document(api_url: str, data: Seed, http: httpx.AsyncClient) -> None:
+    from tests import jellyfin_support as jf
+
+    token = await jf.login(http, api_url, "alice", PASSWORD)
+    headers = jf.client_headers(token=token)
+    for path in ("/System/Info/Public", "/Branding/Configuration", "/QuickConnect/Enabled", "/Users/Public"):
+        jf.validate(await http.get(api_url + path))
+    for path in ("/System/Info", "/Users/Me", f"/Users/{data.users['alice'].replace('-', '')}", "/Users",
+                 "/Sessions"):  # fmt: skip
+        r = await http.get(api_url + path, headers=headers)
+        assert r.status_code == 200, (path, r.text)
+        jf.validate(r)
+    for path in ("/Sessions/Capabilities", "/Sessions/Capabilities/Full"):
+        r = await http.post(api_url + path, headers=headers, json={"PlayableMediaTypes": ["Video"]})
+        assert r.status_code == 204
+        jf.validate(r)
