@@ -129,3 +129,10 @@ async def test_answers_validate_against_jellyfins_document(api_url: str, data: S
         r = await http.post(api_url + path, headers=headers, json={"PlayableMediaTypes": ["Video"]})
         assert r.status_code == 204
         jf.validate(r)
+
+
+def test_rewrite_keeps_ui_search_and_htmx() -> None:
+    assert rewrite("/search", {}) is None
+    assert rewrite("/search", {"hx-request": "true"}) is None
+    assert rewrite("/Search/Hints", {}) == "/_jf/search/hints"
+    assert rewrite("/items/abc", {"hx-request": "true"}) is None

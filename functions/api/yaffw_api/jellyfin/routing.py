@@ -36,13 +36,16 @@ _JELLYFIN_AUTH = ("x-emby-authorization", "x-emby-token", "x-mediabrowser-token"
 
 
 def _is_browser_page(root: str, path: str, headers: Any) -> bool:
+    """Whether a path both surfaces know is the web UI's: a page navigation or an HTMX request."""
     if root not in _UI_SHARED or path.split("/", 2)[1] != root:  # Jellyfin clients write "Items"
         return False
+    if root == "search" and path.rstrip("/") == "/search":
+        return True  # Jellyfin has only /Search/Hints; the UI's search page and its HTMX results
     if any(h in headers for h in _JELLYFIN_AUTH):
         return False
     if headers.get("authorization", "").lower().startswith(("mediabrowser", "emby")):
         return False
-    return "text/html" in headers.get("accept", "")
+    return "text/html" in headers.get("accept", "") or "hx-request" in headers
 
 
 def rewrite(path: str, headers: Any) -> str | None:
