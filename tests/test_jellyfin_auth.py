@@ -136,3 +136,15 @@ def test_rewrite_keeps_ui_search_and_htmx() -> None:
     assert rewrite("/search", {"hx-request": "true"}) is None
     assert rewrite("/Search/Hints", {}) == "/_jf/search/hints"
     assert rewrite("/items/abc", {"hx-request": "true"}) is None
+
+
+async def test_cross_origin_web_clients(api_url: str, http: httpx.AsyncClient) -> None:
+    pre = await http.options(api_url + "/Users/AuthenticateByName", headers={
+        "Origin": "https://web.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type"})  # fmt: skip
+    assert pre.status_code == 204
+    assert pre.headers["access-control-allow-origin"] == "*"
+    assert "authorization" in pre.headers["access-control-allow-headers"].lower()
+    r = await http.get(api_url + "/System/Info/Public", headers={"Origin": "https://web.example"})
+    assert r.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-origin" not in (await http.get(api_url + "/healthz")).headers

@@ -15,6 +15,7 @@ from yaffw.settings import Settings
 from yaffw_api import errors, metrics
 from yaffw_api.context import Deps
 from yaffw_api.jellyfin import BLUEPRINTS as JELLYFIN_BLUEPRINTS
+from yaffw_api.jellyfin import cors
 from yaffw_api.jellyfin.routing import JellyfinAwareRequest
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ def create_app(settings: Settings, name: str = "yaffw-api") -> Sanic:
     app.ctx.deps = Deps(settings=settings, keys=Keys(settings.redis_prefix), store=storage.from_settings(settings))
     errors.install(app)
     metrics.install(app)
+    cors.install(app)
     for module in BLUEPRINTS + JELLYFIN_BLUEPRINTS:
         app.blueprint(importlib.import_module(module).bp)
 
