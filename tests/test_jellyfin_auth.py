@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.api_fixtures are redefined as arguments)
 """The Jellyfin surface's discovery, routing rules and auth (issue 12): system info as client SDKs
 require it, case-insensitive paths with /emby stripped, every credential form Jellyfin accepts,
 device tokens in yaffw's one revocation scheme, and logout refused on both replicas.
