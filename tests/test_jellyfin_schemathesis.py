@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.api_fixtures are redefined as arguments)
 """Schemathesis over the Jellyfin operations yaffw implements (issue 12): every operation of
 Jellyfin's own OpenAPI document (10.11.11, read at test time) whose path and method the api
 registers is called with generated input against the running api, authenticated with a real
