@@ -20,7 +20,7 @@ from yaffw.errors import NotFound, Unavailable
 from yaffw_api import ranges
 from yaffw_api.access import visible_item
 from yaffw_api.apidoc import op, path_param, query_param
-from yaffw_api.auth import require_user
+from yaffw_api.auth import User, require_user
 from yaffw_api.context import deps
 from yaffw_api.errors import error_response
 from yaffw_api.sendfile import send_file_body
@@ -69,6 +69,15 @@ def _open(path: str) -> tuple[int, os.stat_result]:
 async def item_file(request: Request, item_id: str) -> HTTPResponse | None:
     """The item's file with Range/If-Range/If-None-Match/If-Modified-Since support."""
     user = await require_user(request, scope=f"item:{item_id}")
+    return await serve_item_file(request, user, item_id)
+
+
+async def serve_item_file(request: Request, user: User, item_id: str) -> HTTPResponse | None:
+    """Send the file of ``item_id`` (which ``user`` must see) for a GET or HEAD ``request``: Range,
+    If-Range, conditionals, ETag, zero-copy body. Shared by ``/api`` and the Jellyfin surface.
+
+    :raises NotFound: invisible item, no file, file gone. :raises Unavailable: unreadable file.
+    """
     d = deps(request)
     item = await visible_item(d.pool, user, item_id, _COLUMNS)
     path = item["path"]

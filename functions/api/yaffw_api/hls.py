@@ -27,7 +27,7 @@ from yaffw.sessions import PlaybackSession
 from yaffw_api import hls_proxy
 from yaffw_api.access import visible_item
 from yaffw_api.apidoc import op, path_param, query_param
-from yaffw_api.auth import require_user
+from yaffw_api.auth import User, require_user
 from yaffw_api.context import Deps, deps
 
 bp = Blueprint("hls")
@@ -52,17 +52,26 @@ async def _session(request: Request, sid: str) -> tuple[Deps, PlaybackSession]:
     """The caller's HLS session, lease renewed. :raises NotFound: absent, not theirs, direct play."""
     user = await require_user(request, scope=f"session:{sid}")
     d = deps(request)
-    session = await sessions.get(d.redis, d.keys, sid) if len(sid) <= 64 else None
+    return d, await hls_session(d, user, sid)
+
+
+async def hls_session(d: Deps, user: User, sid: str) -> PlaybackSession:
+    """The HLS session ``sid`` of ``user`` (or any, for an admin) with the item still visible to
+    them; its lease renewed. Shared by ``/api`` and the Jellyfin surface.
+
+    :raises NotFound: absent, not theirs, direct play, or the item out of reach.
+    """
+    session = await sessions.get(d.redis, d.keys, sid) if 0 < len(sid) <= 64 else None
     if session is None or (session.user_id != user.id and not user.is_admin) or session.job is None:
         raise NotFound("session not found")
     assert d.pool is not None
     await visible_item(d.pool, user, session.item_id, "i.id")
     await leases.renew(d.redis, d.keys, sid, d.settings.lease_seconds)
-    return d, session
+    return session
 
 
-async def _plan(request: Request, d: Deps, session: PlaybackSession) -> media_source.Plan:
-    """The session's variants and segment starts (cached per session and job)."""
+async def session_plan(request: Request, d: Deps, session: PlaybackSession) -> media_source.Plan:
+    """The session's variants and segment starts (cached per session and job, per process)."""
     cache: OrderedDict = request.app.ctx.hls_plans
     key = (session.sid, repr(session.job), session.max_height)
     plan = cache.get(key)
@@ -91,7 +100,7 @@ def _playlist(body: str) -> HTTPResponse:
 async def master(request: Request, sid: str) -> HTTPResponse:
     """The master playlist."""
     d, session = await _session(request, sid)
-    plan = await _plan(request, d, session)
+    plan = await session_plan(request, d, session)
     start = hls.segment_at(plan.starts, session.position_seconds or 0.0)
     await hls_proxy.ensure_job(d, session, plan.variants[0].name, start)
     q = _query(request)
@@ -102,7 +111,7 @@ async def master(request: Request, sid: str) -> HTTPResponse:
 async def variant_file(request: Request, sid: str, variant: str, name: str) -> HTTPResponse | None:
     """A variant's media playlist (``index.m3u8``) or one of its segments (``<n>.ts``)."""
     d, session = await _session(request, sid)
-    plan = await _plan(request, d, session)
+    plan = await session_plan(request, d, session)
     if plan.variant(variant) is None:
         raise NotFound("no such variant")
     if name == "index.m3u8":

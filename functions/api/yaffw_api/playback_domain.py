@@ -1,0 +1,168 @@
+"""Playback sessions as a domain (DESIGN §5, §10): open, progress, ping, stop, announce.
+
+Both public surfaces call these functions, so a session opened by ``POST /api/items/{id}/playback``
+and one opened by Jellyfin's ``PlaybackInfo`` are the same thing: one Redis session with a lease,
+the admin sessions page, activity, notifications and CloudEvents. The handlers only translate their
+wire format (``/api``'s JSON, Jellyfin's ticks and PascalCase) into these calls.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from yaffw import activity, events, leases, notify, sessions, tokens, userdata
+from yaffw.errors import BadInput, NotFound
+from yaffw.media.decision import Decision
+from yaffw.sessions import PlaybackSession
+
+from yaffw_api.access import visible_item
+from yaffw_api.auth import User
+from yaffw_api.context import Deps
+
+SOURCE = "/yaffw/api"
+ITEM_COLUMNS = "i.id, i.name, i.type, i.path, i.container, i.bitrate, i.duration_seconds, i.size, i.library_id"
+# Media URL tokens live a little longer than the film so a paused film can still seek, but no
+# longer than MAX_TOKEN_TTL: they travel in URLs.
+MIN_TOKEN_TTL = 3600
+MAX_TOKEN_TTL = 12 * 3600
+
+
+def token_ttl(duration: float | None) -> int:
+    """Lifetime of a playback URL token for an item of ``duration`` seconds."""
+    return int(min(MAX_TOKEN_TTL, max(MIN_TOKEN_TTL, 1.5 * (duration or 0) + 1800)))
+
+
+def media_token(d: Deps, user: User, scope: str, duration: float | None) -> str:
+    """A short-lived token for a media URL, valid only for ``scope`` (``session:<sid>``, ``item:<id>``)."""
+    token, _ = tokens.issue(d.settings.jwt_secret or "", user.id, user.is_admin, token_ttl(duration), scope=scope)
+    return token
+
+
+async def playable_item(d: Deps, user: User, item_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The item (if ``user`` sees it) and its media streams.
+
+    :raises NotFound: absent or invisible. :raises BadInput: (``not_playable``) a folder or no file.
+    """
+    assert d.pool is not None
+    item = await visible_item(d.pool, user, item_id, ITEM_COLUMNS)
+    if not item["path"] or item["type"] in ("series", "season"):
+        raise BadInput("this item is not a playable file", code="not_playable")
+    return item, await item_streams(d, str(item["id"]))
+
+
+async def item_streams(d: Deps, item_id: str) -> list[dict[str, Any]]:
+    """The item's ``media_streams`` rows, in stream order."""
+    assert d.pool is not None
+    rows = await d.pool.fetch("SELECT * FROM media_streams WHERE item_id = $1 ORDER BY stream_index", item_id)
+    return [dict(r) for r in rows]
+
+
+async def announce(d: Deps, type_: str, session: PlaybackSession, message: str, **extra: Any) -> None:
+    """Activity log entry, admin notification and CloudEvent for a playback start or stop."""
+    data = {"sid": session.sid, "user_id": session.user_id, "user_name": session.user_name,
+            "item_id": session.item_id, "item_name": session.item_name, "method": session.method,
+            "position_seconds": session.position_seconds, **extra}  # fmt: skip
+    assert d.pool is not None
+    await activity.write(d.pool, type_.removeprefix("io.yaffw."), message, user_id=session.user_id,
+                         item_id=session.item_id, data=data)  # fmt: skip
+    await notify.publish(d.redis, d.keys.notify, type_, data, admin_only=True)
+    await events.publish(d.redis, d.keys.events, events.build(type_, SOURCE, data))
+
+
+async def open_session(d: Deps, user: User, item: dict[str, Any], decision: Decision, *, max_height: int | None,
+                       max_bitrate: int | None, start_seconds: float, client: str) -> PlaybackSession:  # fmt: skip
+    """Store a session for ``decision``, take its lease and announce the start.
+
+    ``max_height``/``max_bitrate`` are the client's limits (they cap the HLS ladder).
+    """
+    sid, now = sessions.new_sid(), time.time()
+    job = decision.job(sid=sid, item=item, segment_seconds=d.settings.segment_seconds,
+                       hwaccel=d.settings.hwaccel, created_at=now)  # fmt: skip
+    session = PlaybackSession(
+        sid=sid, user_id=user.id, user_name=user.name, item_id=str(item["id"]), item_name=item["name"],
+        method=decision.method, reason=decision.reason, job=job, audio_index=decision.audio_index,
+        max_height=max_height, max_bitrate=max_bitrate, position_seconds=start_seconds,
+        duration_seconds=item["duration_seconds"], created_at=now, updated_at=now, client=client[:200],
+    )  # fmt: skip
+    await sessions.create(d.redis, d.keys, session)
+    await leases.renew(d.redis, d.keys, sid, d.settings.lease_seconds)
+    await announce(d, events.PLAYBACK_STARTED, session, f"{user.name} started watching {item['name']}",
+                   reason=session.reason)  # fmt: skip
+    return session
+
+
+async def owned_session(d: Deps, user: User, sid: str, *, admin_may: bool = False) -> PlaybackSession:
+    """The open session ``sid`` if ``user`` owns it (or is an admin and ``admin_may``).
+
+    :raises NotFound: absent, stopped, expired or someone else's.
+    """
+    session = await sessions.get(d.redis, d.keys, sid) if 0 < len(sid) <= 64 else None
+    if session is None or (session.user_id != user.id and not (admin_may and user.is_admin)):
+        raise NotFound("session not found")
+    return session
+
+
+async def find_session(d: Deps, user: User, item_id: str) -> PlaybackSession | None:
+    """The caller's newest open session of ``item_id`` (for clients that report without a session id)."""
+    mine = [s for s in await sessions.list_open(d.redis, d.keys) if s.user_id == user.id and s.item_id == item_id]
+    return mine[-1] if mine else None
+
+
+def position(value: Any, duration: float | None) -> float:
+    """A reported position in seconds, checked and kept within the item.
+
+    :raises BadInput: not a finite number >= 0.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise BadInput("position_seconds must be a number >= 0")
+    # Players overshoot the end by a frame or report a stale duration; keep within the item.
+    return min(float(value), duration) if duration else float(value)
+
+
+async def record_progress(d: Deps, session: PlaybackSession, position_seconds: float | None,
+                          paused: bool | None) -> dict[str, Any] | None:  # fmt: skip
+    """Where the owner is: update the session (TTL and lease renewed) and save the position, which
+    marks the item played past 90% (``yaffw.userdata``). ``None`` leaves a field as it is.
+
+    Returns the owner's saved user data (``None`` when no position was given).
+    :raises NotFound: the session ended meanwhile.
+    """
+    fields: dict[str, Any] = {}
+    if position_seconds is not None:
+        fields["position_seconds"] = position_seconds
+    if paused is not None:
+        fields["paused"] = paused
+    if not await sessions.update(d.redis, d.keys, session.sid, **fields):
+        raise NotFound("session not found")
+    await leases.renew(d.redis, d.keys, session.sid, d.settings.lease_seconds)
+    if position_seconds is None:
+        return None
+    assert d.pool is not None
+    return await userdata.update(d.pool, session.user_id, session.item_id, position_seconds=position_seconds)
+
+
+async def close_session(d: Deps, user: User, session: PlaybackSession,
+                        position_seconds: float | None) -> dict[str, Any] | None:  # fmt: skip
+    """End ``session`` (by its owner or an admin): save the final position if given, remove the
+    session, its lease and its worker route (so the worker ends its encoder), announce the stop.
+
+    Returns the owner's saved user data (``None`` when no position was given).
+    :raises NotFound: a concurrent stop won (it announced).
+    """
+    saved = None
+    if position_seconds is not None:
+        session.position_seconds = position_seconds
+        # The owner's watch state; an admin stopping someone's session does not move it.
+        assert d.pool is not None
+        saved = await userdata.update(d.pool, session.user_id, session.item_id, position_seconds=position_seconds)
+    if not await sessions.delete(d.redis, d.keys, session.sid):
+        raise NotFound("session not found")
+    await leases.release(d.redis, d.keys, session.sid)
+    await d.redis.delete(d.keys.session_map(session.sid))
+    who = user.name if user.id != session.user_id else session.user_name
+    await announce(d, events.PLAYBACK_STOPPED, session, f"{who} stopped {session.user_name}'s playback of "
+                   f"{session.item_name}" if who != session.user_name else
+                   f"{session.user_name} stopped watching {session.item_name}")  # fmt: skip
+    return saved
