@@ -8,6 +8,7 @@ we know: a typo fails at start with a message naming it instead of being silentl
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -93,6 +94,17 @@ def _text(raw: str) -> str:
     return raw
 
 
+def _networks(raw: str) -> tuple[str, ...]:
+    """``10.0.0.0/8,192.168.1.2,::1`` — addresses or CIDR ranges, normalised (``10.0.0.0/8``)."""
+    out = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        try:
+            out.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ValueError(f"{part!r} is not an IP address or CIDR range") from None
+    return tuple(out)
+
+
 # (field name, environment variable, parser). The default lives on the dataclass field.
 _VARS: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("database_url", "DATABASE_URL", _url(("postgres", "postgresql"))),
@@ -128,7 +140,11 @@ _VARS: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("log_level", "YAFFW_LOG_LEVEL", _choice(("DEBUG", "INFO", "WARNING", "ERROR"))),
     ("login_attempts", "YAFFW_LOGIN_ATTEMPTS", _int(1, 1000)),
     ("secure_cookies", "YAFFW_SECURE_COOKIES", _bool),
+    ("trusted_proxies", "YAFFW_TRUSTED_PROXIES", _networks),
 )
+
+# Tuple settings written as comma-separated lists (the others are paths, joined with os.pathsep).
+_COMMA_LISTS = frozenset({"trusted_proxies"})
 
 # Variables with the YAFFW_ prefix that are read by other tools, not by Settings.
 _FOREIGN = frozenset({"YAFFW_TEST_KEEP"})
@@ -172,6 +188,8 @@ class Settings:
     log_level: str = "INFO"
     login_attempts: int = 10
     secure_cookies: bool = False
+    # Reverse proxies whose X-Forwarded-For/-Proto we believe (CIDRs); empty: the peer is the client.
+    trusted_proxies: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -216,7 +234,7 @@ class Settings:
             if isinstance(value, bool):
                 out[var] = "true" if value else "false"
             elif isinstance(value, tuple):
-                out[var] = os.pathsep.join(str(v) for v in value)
+                out[var] = ("," if name in _COMMA_LISTS else os.pathsep).join(str(v) for v in value)
             elif isinstance(value, dict):
                 out[var] = ",".join(f"{k}={v}" for k, v in value.items())
             else:

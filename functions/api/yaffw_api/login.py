@@ -1,10 +1,10 @@
-"""Logging in and out, shared by ``POST /api/auth/login`` and the UI's login form.
+"""Logging in and out, shared by ``POST /api/auth/login``, the UI's login form and the Jellyfin surface.
 
-Failed attempts are counted in Redis per user name and per client address
-(``Keys.login_attempts``) for :data:`WINDOW_SECONDS`; at ``settings.login_attempts`` further tries
-are refused with 429 and ``Retry-After`` until the window ends, whatever the password. A success
-clears the name's counter (not the address's: one known account must not unlock guessing others).
-Every success and failure is written to the activity log.
+Failed attempts are limited per user name and client, and per client (:mod:`yaffw_api.login_limits`):
+an attempt is counted before the password hash is checked, past the limit tries are slowed down
+exponentially and refused with 429 and ``Retry-After``; the right password from a client without
+failures always gets in. The client is the address :mod:`yaffw_api.client_address` finds (trusted
+proxies only). Every success and failure is written to the activity log.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from sanic.response import HTTPResponse
 from yaffw import activity, passwords, tokens
 from yaffw.errors import BadInput, Forbidden, RateLimited, Unauthorized
 
-from yaffw_api import csrf
+from yaffw_api import client_address as _client_address
+from yaffw_api import csrf, login_limits
 from yaffw_api.auth import COOKIE, User
 from yaffw_api.context import Deps
 from yaffw_api.queries import users as user_queries
 from yaffw_api.queries._rows import clean_text
 
-WINDOW_SECONDS = 900
 # Verified when the name is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = passwords.hash_password("not a password")
 
@@ -40,25 +40,8 @@ class LoginResult:
 
 
 def client_address(request: Request) -> str:
-    """The caller's address: the proxy-reported one when Sanic is configured to trust proxies."""
-    return request.remote_addr or request.ip or "unknown"
-
-
-async def _check_rate(d: Deps, counters: list[str]) -> None:
-    values = await d.redis.mget(counters)
-    for key, value in zip(counters, values, strict=True):
-        if value is not None and int(value) >= d.settings.login_attempts:
-            ttl = await d.redis.ttl(key)
-            retry = str(max(1, ttl if ttl > 0 else WINDOW_SECONDS))
-            raise RateLimited("too many failed logins, try again later", headers={"Retry-After": retry})
-
-
-async def _count_failure(d: Deps, counters: list[str]) -> None:
-    pipe = d.redis.pipeline()
-    for key in counters:
-        pipe.incr(key)
-        pipe.expire(key, WINDOW_SECONDS, nx=True)
-    await pipe.execute()
+    """The caller's address: the socket peer, or what a trusted proxy reports (``YAFFW_TRUSTED_PROXIES``)."""
+    return _client_address.client_address(request)
 
 
 async def login(d: Deps, name: Any, password: Any, client: str, *, ttl: int | None = None,
@@ -73,22 +56,24 @@ async def login(d: Deps, name: Any, password: Any, client: str, *, ttl: int | No
         raise BadInput("username and password are required strings")
     name = clean_text(name, "username", max_len=64).strip()
     clean_text(password, "password", max_len=1024, allow_empty=True)
-    counters = [d.keys.login_attempts("user", name.lower()), d.keys.login_attempts("addr", client)]
-    await _check_rate(d, counters)
+    counters = login_limits.counters(d.keys, d.settings.login_attempts, name, client)
+    # Counted before the hash is checked, atomically: concurrent guesses cannot all pass.
+    wait = await login_limits.reserve(d.redis, counters)
+    if wait:
+        raise RateLimited("too many failed logins, try again later", headers={"Retry-After": str(wait)})
     assert d.pool is not None
     row = await user_queries.credentials(d.pool, name)
     encoded = row["password_hash"] if row is not None else _DUMMY_HASH
     loop = asyncio.get_running_loop()
     ok = await loop.run_in_executor(None, passwords.verify_password, password, encoded) and row is not None
     if not ok:
-        await _count_failure(d, counters)
         await activity.write(d.pool, "login.failed", f"failed login for {name[:64]!r} from {client}",
                              user_id=str(row["id"]) if row else None, severity="warning",
                              data={"name": name[:64], "client": client})  # fmt: skip
         raise Unauthorized("wrong user name or password", code="bad_credentials")
+    await login_limits.release(d.redis, counters)  # the right password is not a failure
     if row["is_disabled"]:
         raise Forbidden("this account is disabled", code="user_disabled")
-    await d.redis.delete(counters[0])
     user_id = str(row["id"])
     ttl = ttl or d.settings.jwt_ttl_seconds
     token, claims = tokens.issue(d.settings.jwt_secret or "", user_id, row["is_admin"], ttl, device=device)
