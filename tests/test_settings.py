@@ -44,6 +44,7 @@ def test_defaults_and_parsing() -> None:
         ("YAFFW_MEDIA_ROOTS", "relative/path", "not an absolute path"),
         ("YAFFW_SECURE_COOKIES", "maybe", "YAFFW_SECURE_COOKIES"),
         ("YAFFW_DISPATCH_TARGETS", "scan", "name=url"),
+        ("YAFFW_TRUSTED_PROXIES", "10.0.0.0/8,proxy.local", "not an IP address"),
     ],
 )
 def test_malformed_values_name_the_variable(var: str, value: str, fragment: str) -> None:
@@ -61,8 +62,9 @@ def test_unknown_yaffw_variable_is_refused() -> None:
 def test_to_env_round_trips() -> None:
     s = Settings.from_env(
         {"DATABASE_URL": "postgresql://u@h/d", "YAFFW_MEDIA_ROOTS": "/a:/b", "YAFFW_SECURE_COOKIES": "true",
-         "YAFFW_DISPATCH_TARGETS": "x=http://h:1"}
+         "YAFFW_DISPATCH_TARGETS": "x=http://h:1", "YAFFW_TRUSTED_PROXIES": "10.1.2.3/8, ::1"}
     )  # fmt: skip
+    assert s.trusted_proxies == ("10.0.0.0/8", "::1/128")
     assert Settings.from_env(s.to_env()) == s
     assert set(s.to_env()) <= env_var_names()
 
