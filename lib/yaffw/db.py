@@ -30,9 +30,13 @@ async def create_pool(dsn: str | None, *, min_size: int = 1, max_size: int = 10,
     delay = 0.2
     for attempt in range(1, attempts + 1):
         try:
+            # JIT off: yaffw's queries are short, but a page of items with per-row subqueries is
+            # estimated above jit_above_cost, and compiling it took 280 ms of a 340 ms query on a
+            # 20,000-item library (loadtests/bench_jellyfin.py); without JIT it runs in ~40 ms.
             return await asyncpg.create_pool(
-                dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=60
-            )
+                dsn, min_size=min_size, max_size=max_size, init=_init_connection, command_timeout=60,
+                server_settings={"jit": "off"},
+            )  # fmt: skip
         except (OSError, asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError) as exc:
             if attempt == attempts:
                 raise Unavailable(f"PostgreSQL not reachable: {exc}") from exc
