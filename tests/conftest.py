@@ -58,7 +58,7 @@ for _function in sorted((ROOT / "functions").iterdir()):
 
 DATA_TABLES = (
     "user_item_data", "images", "keyframes", "media_streams", "media_items", "scan_failures",
-    "library_access", "libraries", "users", "activity_log", "plugin_configuration",
+    "library_access", "libraries", "users", "activity_log", "plugin_configuration", "display_preferences",
 )  # fmt: skip
 
 

@@ -65,11 +65,13 @@ async def put_userdata(request: Request, item_id: str) -> HTTPResponse:
     body = json_object(request, allowed=("played", "position_seconds", "favorite"))
     d = deps(request)
     item_id = parse_id(item_id)
-    await visible_item(d.pool, user, item_id, "i.id")
+    item = await visible_item(d.pool, user, item_id, "i.id, i.duration_seconds")
     state = await userdata.update(
         d.pool, user.id, item_id, played=body.get("played"), position_seconds=body.get("position_seconds"),
         favorite=body.get("favorite"),
     )  # fmt: skip
+    # Every replica's listeners (SSE, Jellyfin sockets) hear it.
+    await userdata.publish_changed(d.redis, d.keys.notify, user.id, item_id, state, item["duration_seconds"])
     return json(state)
 
 
