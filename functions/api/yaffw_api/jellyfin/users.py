@@ -90,13 +90,14 @@ def _session_id(user_id: str, info: jfauth.ClientInfo) -> str:
 @bp.post("/users/authenticatebyname")
 async def authenticate_by_name(request: Request) -> HTTPResponse:
     """``{Username, Pw}`` → ``{User, SessionInfo, AccessToken, ServerId}``."""
-    body = json_object(request)
+    # Jellyfin reads JSON member names case-insensitively: jellyfin-apiclient-python sends "username".
+    body = {str(k).lower(): v for k, v in json_object(request).items()}
     d = deps(request)
     info = jfauth.client_info(request)
-    password = body.get("Pw", body.get("Password"))
+    password = body.get("pw", body.get("password"))
     if password is None:
         password = ""  # Jellyfin accepts an empty password field for password-less accounts
-    result = await login.login(d, body.get("Username"), password, login.client_address(request),
+    result = await login.login(d, body.get("username"), password, login.client_address(request),
                                ttl=d.settings.device_token_ttl_seconds,
                                device=(info.device_id or "unknown")[: jfauth.MAX_FIELD])  # fmt: skip
     await jfauth.bind_device(d, result.claims, info)
