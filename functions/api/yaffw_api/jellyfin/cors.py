@@ -6,6 +6,8 @@ surface, so allowing any origin grants nothing a token does not already grant.
 
 from __future__ import annotations
 
+from email.utils import formatdate
+
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, empty
 
@@ -28,7 +30,7 @@ def _is_jellyfin(request: Request) -> bool:
 
 
 def install(app: Sanic) -> None:
-    """Answer preflights and add the CORS headers on every Jellyfin-surface response."""
+    """Answer preflights and add the CORS headers (and ``Date``) on every Jellyfin-surface response."""
 
     @app.on_request(priority=100)
     async def _preflight(request: Request) -> HTTPResponse | None:
@@ -41,3 +43,6 @@ def install(app: Sanic) -> None:
         if _is_jellyfin(request):
             for name, value in _HEADERS.items():
                 response.headers.setdefault(name, value)
+            # Kestrel always sends Date (RFC 9110 §6.6.1) and clients read it: jellyfin-apiclient-python
+            # takes it as the server's time and fails on an answer without one.
+            response.headers.setdefault("Date", formatdate(usegmt=True))
