@@ -54,7 +54,8 @@ async def pictures(data: Seed, settings: Settings, clean_db: asyncpg.Pool) -> di
     for kind, key, body, ctype, width, height in rows:
         await asyncio.to_thread(store.put, key, body, ctype)
         await clean_db.execute(
-            "INSERT INTO images (item_id, kind, object_key, content_type, width, height) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO images (item_id, kind, object_key, content_type, width, height)"
+            " VALUES ($1, $2, $3, $4, $5, $6)",
             big, kind, key, ctype, width, height,
         )  # fmt: skip
     return {"primary": poster, "backdrop": backdrop}
@@ -92,8 +93,9 @@ async def test_images_without_login(http: httpx.AsyncClient, api_url: str, data:
     assert backdrop.content == pictures["backdrop"] and backdrop.headers["content-type"] == "image/png"
 
 
-async def test_resized_no_larger_than_asked_and_cached(http: httpx.AsyncClient, api_url: str, data: Seed,
-                                                       settings: Settings, pictures: dict[str, bytes]) -> None:  # fmt: skip
+async def test_resized_no_larger_than_asked_and_cached(
+    http: httpx.AsyncClient, api_url: str, data: Seed, settings: Settings, pictures: dict[str, bytes]
+) -> None:
     item = data.items["big"].replace("-", "")
     url = f"{api_url}/Items/{item}/Images/Primary"
     cases = [
