@@ -3,6 +3,7 @@ and the PyAV probe on real generated media."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -66,12 +67,19 @@ def test_identify_double_episode_and_sort_names():
 
 
 def test_identify_runs_from_the_command_line():
-    path = "/m/Show/Season 01/Show S01E02.mkv"
+    path = "/m/Show/Season 01/Show S01E02-E03.mkv"
     out = subprocess.run(
-        [sys.executable, "-m", "yaffw_scan.identify", "--kind", "shows", "--root", "/m", path],
-        cwd=ROOT / "functions" / "scan", capture_output=True, text=True, check=True, timeout=60,
+        [sys.executable, "-m", "yaffw.cli", "identify", "--kind", "shows", "--root", "/m", "--json", path],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
     )  # fmt: skip
-    assert '"type": "episode"' in out.stdout and '"episode": 2' in out.stdout and '"season": 1' in out.stdout
+    doc = json.loads(out.stdout)
+    assert (doc["type"], doc["series"], doc["season"], doc["episode"], doc["episode_end"]) == ("episode", "Show", 1, 2, 3)
+    # Without --root the library folder is guessed (the one holding the series folder); text for people.
+    text = subprocess.run(
+        [sys.executable, "-m", "yaffw_scan.identify", "/srv/Movies/Film (2000)/trailers/Teaser.mkv", "--kind", "movies"],
+        cwd=ROOT / "functions" / "scan", capture_output=True, text=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    assert "kind: extra" in text and "extra kind: trailer" in text and "belongs to: /srv/Movies/Film (2000)" in text
 
 
 def test_nfo_parsing():

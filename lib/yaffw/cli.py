@@ -17,6 +17,7 @@ COMMANDS = [
     "yaffw.ticker",  # tick
     "yaffw.function_cli",  # function <name>
     "yaffw.jellyfin.cli",  # migrate-jellyfin
+    "yaffw.naming.cli",  # identify
 ]
 
 

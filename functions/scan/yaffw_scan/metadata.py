@@ -8,8 +8,9 @@ import re
 from typing import Any
 
 from yaffw.media.probe import MediaInfo
+from yaffw.naming.identify import air_date
 
-from yaffw_scan.identify import Guess, clean, sort_name, split_year
+from yaffw_scan.identify import NAMING_VERSION, Guess, clean, sort_name, split_year
 from yaffw_scan.nfo import Nfo
 
 
@@ -33,13 +34,22 @@ def describe_media(path: str, guess: Guess, nfo: Nfo | None, media: MediaInfo) -
         # often a release name, so films trust the path instead.
         name = nfo.title or guess.name or tags.get("title") or (f"Episode {episode}" if episode is not None else None)
         fields: dict[str, Any] = {"type": "episode", "index_number": episode, "parent_index_number": season}
+        if name is None and guess.air_date is not None:
+            name = guess.air_date  # a daily show's episode with no title: its air date
+    elif guess.type == "extra":
+        # An extra is a plain video that belongs to something (owner_id is set by the scanner).
+        name = nfo.title or guess.name
+        fields = {"type": "video", "index_number": None, "parent_index_number": None, "extra_kind": guess.extra_kind}
     else:
         name = nfo.title or guess.name
         fields = {"type": "movie", "index_number": None, "parent_index_number": None}
     name = name or clean(os.path.splitext(os.path.basename(path))[0]) or os.path.basename(path)
     fields.update(
         name=name,
-        sort_name=sort_name(name),
+        # Daily shows sort by air date whatever their titles ("2023-07-14 Guest").
+        sort_name=sort_name(f"{guess.air_date} {name}" if guess.air_date else name),
+        air_date=air_date(guess),
+        naming_version=NAMING_VERSION,
         original_title=nfo.original_title,
         year=nfo.year or guess.year or _tag_year(tags),
         plot=nfo.plot or tags.get("description") or tags.get("synopsis") or tags.get("comment") or None,

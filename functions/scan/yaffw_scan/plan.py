@@ -10,8 +10,10 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 
+from yaffw.naming.extras import kind_of_suffix
+
 from yaffw_scan import sidecars
-from yaffw_scan.identify import Guess, identify
+from yaffw_scan.identify import NAMING_VERSION, Guess, identify
 from yaffw_scan.register import FileRow, State
 from yaffw_scan.walk import Listing, MediaFile, is_within
 
@@ -24,7 +26,7 @@ class Work:
     guess: Guess
     cars: sidecars.Sidecars
     item: FileRow | None
-    reason: str  # new, changed, sidecars, moved
+    reason: str  # new, changed, sidecars, moved, renamed (read by older naming rules)
     header_hash: str | None = None  # when already read (to match moves)
 
 
@@ -52,7 +54,12 @@ def make_plan(listing: Listing, state: State, kind: str, scope: str | None) -> P
     could not be listed are never reported missing (an unmounted disk is not a deletion).
     """
     plan = Plan()
-    per_folder = Counter(os.path.dirname(f.path) for f in listing.files)
+    # A film's folder is its own when it is the only film there; its extras (``-trailer``) do not count.
+    per_folder = Counter(
+        os.path.dirname(f.path)
+        for f in listing.files
+        if kind_of_suffix(os.path.splitext(os.path.basename(f.path))[0]) is None
+    )
     found: set[str] = set()
     for file in listing.files:
         found.add(file.path)
@@ -62,10 +69,13 @@ def make_plan(listing: Listing, state: State, kind: str, scope: str | None) -> P
         row = state.files.get(file.path)
         if row is not None and row.size == file.size and _same(row.mtime, file.mtime):
             # Only the fingerprint here: identifying every unchanged file would cost more than the walk.
-            if row.sidecar_hash == sidecars.signature_for_media(file.path, entries, own_folder=own_folder):
+            if row.naming_version != NAMING_VERSION:
+                reason = "renamed"  # identified by older rules: read once more, keeping the row's id
+            elif row.sidecar_hash == sidecars.signature_for_media(file.path, entries, own_folder=own_folder):
                 plan.unchanged += 1
                 continue
-            reason = "sidecars"
+            else:
+                reason = "sidecars"
         else:
             failed = state.failures.get(file.path)
             if failed is not None and failed[0] == file.size and _same(failed[1], file.mtime):

@@ -39,6 +39,7 @@ class FileRow:
     mtime: float | None
     header_hash: str
     sidecar_hash: str | None
+    naming_version: int | None = None
 
 
 @dataclass(slots=True)
@@ -65,7 +66,7 @@ class State:
 MEDIA_COLUMNS = (
     "parent_id", "type", "name", "sort_name", "original_title", "year", "plot", "genres", "rating",
     "index_number", "parent_index_number", "path", "header_hash", "size", "mtime", "container",
-    "duration_seconds", "bitrate", "sidecar_hash",
+    "duration_seconds", "bitrate", "sidecar_hash", "extra_kind", "owner_id", "air_date", "naming_version",
 )  # fmt: skip
 FOLDER_COLUMNS = (
     "parent_id", "type", "name", "sort_name", "original_title", "year", "plot", "genres", "rating",
@@ -109,13 +110,20 @@ async def load_state(conn: Conn, library_id: str) -> State:
     """Every file, folder and recorded failure of the library."""
     state = State()
     for r in await conn.fetch(
-        "SELECT id, type, path, size, mtime, header_hash, sidecar_hash, parent_id, index_number"
+        "SELECT id, type, path, size, mtime, header_hash, sidecar_hash, parent_id, index_number, naming_version"
         " FROM media_items WHERE library_id = $1",
         library_id,
     ):
         if r["header_hash"] is not None:
             state.files[r["path"]] = FileRow(
-                str(r["id"]), r["type"], r["path"], r["size"], r["mtime"], r["header_hash"], r["sidecar_hash"]
+                str(r["id"]),
+                r["type"],
+                r["path"],
+                r["size"],
+                r["mtime"],
+                r["header_hash"],
+                r["sidecar_hash"],
+                r["naming_version"],
             )
         else:
             parent = str(r["parent_id"]) if r["parent_id"] else None
@@ -217,6 +225,31 @@ async def remove_items(conn: asyncpg.Connection, ids: list[str]) -> list[str]:
         )
         await conn.execute("DELETE FROM media_items WHERE id = ANY($1::uuid[])", ids)
     return [r["object_key"] for r in keys]
+
+
+async def owner_candidates(conn: Conn, library_id: str, folder: str) -> list[asyncpg.Record]:
+    """What an extra in or beside ``folder`` may belong to: the films lying in that folder (by path)
+    and the series or season row of that folder itself."""
+    like = folder.rstrip("/").replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "/%"
+    return await conn.fetch(
+        "SELECT id, type, path FROM media_items WHERE library_id = $1 AND ("
+        " (type = 'movie' AND path LIKE $2 AND position('/' IN substr(path, length($3) + 2)) = 0)"
+        " OR (header_hash IS NULL AND path = $3)) ORDER BY type <> 'movie', path",
+        library_id, like, folder.rstrip("/"),
+    )  # fmt: skip
+
+
+async def unlinked_extras(conn: Conn, library_id: str) -> list[asyncpg.Record]:
+    """The library's extras whose owner is not known (not found yet, or gone)."""
+    return await conn.fetch(
+        "SELECT id, path FROM media_items WHERE library_id = $1 AND extra_kind IS NOT NULL AND owner_id IS NULL",
+        library_id,
+    )
+
+
+async def link_extra(conn: Conn, extra_id: str, owner_id: str) -> None:
+    """Record what an extra belongs to."""
+    await conn.execute("UPDATE media_items SET owner_id = $2 WHERE id = $1", extra_id, owner_id)
 
 
 async def empty_folders(conn: Conn, library_id: str, folder_type: str) -> list[str]:

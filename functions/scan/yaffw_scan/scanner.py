@@ -21,7 +21,7 @@ from yaffw.keys import Keys
 from yaffw.media.probe import MediaError, StreamInfo
 from yaffw.storage import ObjectStore
 
-from yaffw_scan import images, register
+from yaffw_scan import extras, images, register
 from yaffw_scan.folders import Folders
 from yaffw_scan.lock import WHOLE_LIBRARY, ScanLock, merge_requests
 from yaffw_scan.metadata import describe_media
@@ -127,11 +127,17 @@ class Scanner:
             await self._match_moves(plan.work, plan.missing, state, scope, prober)
             folders = Folders(self.pool, self.store, prober, library, state, listing, reporter.item)
             await folders.refresh_changed()
-            cleared = await self._read_all(plan.work, library, state, folders, prober, reporter, result)
+            # Extras last: the films, series and seasons they belong to have rows by then.
+            main = [w for w in plan.work if w.guess.type != "extra"]
+            extras_work = [w for w in plan.work if w.guess.type == "extra"]
+            cleared = await self._read_all(main, library, state, folders, prober, reporter, result)
+            cleared += await self._read_all(extras_work, library, state, folders, prober, reporter, result,
+                                            offset=len(main), total=len(plan.work))  # fmt: skip
             await reporter.progress("cleanup", len(plan.work), len(plan.work))
             await self._remove(plan.missing, reporter, result)
             await register.clear_failures(self.pool, library.id, cleared + plan.gone_failures)
             await self._prune_folders(library, reporter, result)
+            await extras.link_unlinked(self.pool, library)  # owners that came (back) in this pass
             await register.finish(self.pool, library.id)
             result.folders_added = folders.added
         finally:
@@ -188,12 +194,15 @@ class Scanner:
                 break
 
     async def _read_all(self, work: list[Work], library: Library, state: register.State, folders: Folders,
-                        prober: Prober, reporter: Reporter, result: ScanResult) -> list[str]:  # fmt: skip
+                        prober: Prober, reporter: Reporter, result: ScanResult, *, offset: int = 0,
+                        total: int | None = None) -> list[str]:  # fmt: skip
         """Read and register every file of ``work`` (bounded by the prober's threads). Returns the
-        paths whose earlier failure is now cleared."""
+        paths whose earlier failure is now cleared. ``offset``/``total`` place this batch in the
+        pass's progress."""
         cleared: list[str] = []
         queue = iter(work)
-        done = 0
+        done = offset
+        total = len(work) if total is None else total
 
         async def worker() -> None:
             nonlocal done
@@ -208,7 +217,7 @@ class Scanner:
                     log.exception("scan of %s failed", w.file.path)
                     await self._failed(library, w, f"{type(exc).__name__}: {exc}", result, retry=True)
                 done += 1
-                await reporter.progress("probe", done, len(work))
+                await reporter.progress("probe", done, total)
 
         # More workers than threads, so database writes overlap with reading the next file.
         await asyncio.gather(*(worker() for _ in range(self.concurrency * 2)))
@@ -226,6 +235,8 @@ class Scanner:
             parent_id=await folders.parent_of(w.guess), path=w.file.path, header_hash=facts.header_hash,
             size=w.file.size, mtime=w.file.mtime, sidecar_hash=w.cars.signature,
         )  # fmt: skip
+        if w.guess.type == "extra":
+            fields["owner_id"] = await extras.owner_of(self.pool, library, w.guess)
         streams: list[StreamInfo] = [*facts.media.streams, *facts.subtitles]
         item_id = w.item.id if w.item else None
         # One transaction for the row, its streams and then its images (their keys need the row's
