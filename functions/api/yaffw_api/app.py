@@ -12,7 +12,7 @@ from yaffw.keys import Keys
 from yaffw.redis_client import async_client
 from yaffw.settings import Settings
 
-from yaffw_api import errors, metrics
+from yaffw_api import errors, metrics, security_headers
 from yaffw_api.context import Deps
 from yaffw_api.jellyfin import BLUEPRINTS as JELLYFIN_BLUEPRINTS
 from yaffw_api.jellyfin import cors
@@ -58,10 +58,16 @@ def create_app(settings: Settings, name: str = "yaffw-api") -> Sanic:
     app.config.RESPONSE_TIMEOUT = 3600  # long downloads and SSE streams
     app.config.KEEP_ALIVE_TIMEOUT = 75
     app.config.FALLBACK_ERROR_FORMAT = "json"
+    # Sanic never believes proxy headers by itself: yaffw_api.client_address decides, from
+    # YAFFW_TRUSTED_PROXIES, which X-Forwarded-For/-Proto to trust (Sanic can only count hops).
+    app.config.PROXIES_COUNT = 0
+    app.config.REAL_IP_HEADER = None
+    app.config.FORWARDED_SECRET = None
     app.ctx.deps = Deps(settings=settings, keys=Keys(settings.redis_prefix), store=storage.from_settings(settings))
     errors.install(app)
     metrics.install(app)
     cors.install(app)
+    security_headers.install(app)
     for module in BLUEPRINTS + JELLYFIN_BLUEPRINTS:
         app.blueprint(importlib.import_module(module).bp)
 

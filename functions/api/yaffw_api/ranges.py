@@ -10,6 +10,10 @@ Decisions worth knowing:
   of every part for no client we serve.
 - A **malformed** Range (other unit, garbage, ``last < first``) is ignored the same way (200);
   a well-formed one that misses the file (``first >= size``, ``bytes=-0``) is 416.
+- **Absurd numbers** cannot hurt: only ASCII digits count (``\\d`` would accept ``١٢``), and a
+  position longer than :data:`_MAX_DIGITS` digits is read as "beyond any file" without converting it
+  (Python refuses to parse integers over 4300 digits, and would spend time on long ones): a first
+  byte that far is 416, a last byte that far means "to the end".
 - The **ETag** is strong and built from size and mtime only (not the inode), so every api replica
   that mounts the same media gives the same tag and ``If-Range`` keeps working across replicas.
 """
@@ -20,7 +24,15 @@ import re
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 
-_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
+_RANGE = re.compile(r"^[ \t]*bytes[ \t]*=[ \t]*([0-9]*)[ \t]*-[ \t]*([0-9]*)[ \t]*$", re.IGNORECASE | re.ASCII)
+_MAX_DIGITS = 18  # 10**18 bytes is an exabyte: no file is that large
+_BEYOND = 10**_MAX_DIGITS
+
+
+def _number(digits: str) -> int:
+    """A byte position; anything too long to be real is :data:`_BEYOND` (larger than every file)."""
+    digits = digits.lstrip("0") or "0"
+    return _BEYOND if len(digits) > _MAX_DIGITS else int(digits)
 
 
 @dataclass(frozen=True)
@@ -56,7 +68,7 @@ def _weak_match(header: str, tag: str) -> bool:
 def _http_date(value: str) -> float | None:
     try:
         return parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
 
@@ -92,14 +104,14 @@ def parse_range(value: str, size: int) -> tuple[int, int] | bool | None:
         return None
     first, last = match[1], match[2]
     if first:
-        start = int(first)
-        end = min(int(last), size - 1) if last else size - 1
-        if last and int(last) < start:
+        start = _number(first)
+        end = min(_number(last), size - 1) if last else size - 1
+        if last and _number(last) < start:
             return None  # invalid range-spec: ignored
         if start >= size:
             return False
         return start, end - start + 1
-    suffix = int(last)
+    suffix = _number(last)
     if suffix == 0 or size == 0:
         return False
     length = min(suffix, size)

@@ -19,6 +19,18 @@
     }
   });
 
+  // Behaviour that would otherwise be inline handlers (the pages' CSP allows no inline script).
+  // <select data-auto-submit> submits its form when changed (the library's sort order).
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (el instanceof HTMLSelectElement && el.hasAttribute("data-auto-submit") && el.form) el.form.requestSubmit();
+  });
+  // <button data-session-stop hx-delete=...>: once the stop request is done, refresh the session rows.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var el = event.detail.elt;
+    if (el && el.hasAttribute && el.hasAttribute("data-session-stop")) htmx.trigger(document.body, "sessionStopped");
+  });
+
   // ---- toggles: <button data-toggle="played" hx-put=... hx-vals='{"played": true}'> ----------
   document.addEventListener("htmx:afterRequest", function (event) {
     var el = event.detail.elt;
