@@ -33,7 +33,32 @@ _ORDER_BY = {
     "date_added": "i.date_added {d}, i.id",
     "rating": "i.rating {d} NULLS LAST, i.sort_name, i.id",
     "index": "i.parent_index_number {d} NULLS LAST, i.index_number {d} NULLS LAST, i.sort_name, i.id",
+    # Internal sorts for the Jellyfin surface (not in SORTS, so /api does not offer them).
+    "random": "random()",
+    "date_played": "u.last_played_at {d} NULLS LAST, i.sort_name, i.id",
+    "runtime": "i.duration_seconds {d} NULLS LAST, i.sort_name, i.id",
+    "play_count": "COALESCE(u.play_count, 0) {d}, i.sort_name, i.id",
 }
+
+# Episodes below a series or a season (directly or through its seasons), for folder counts. $1 is the user.
+_LEAVES = """
+    FROM media_items d WHERE d.type = 'episode'
+      AND (d.parent_id = i.id OR d.parent_id IN (SELECT s.id FROM media_items s WHERE s.parent_id = i.id))
+"""
+_USER_DATA_HAS = (
+    "EXISTS (SELECT 1 FROM user_item_data x WHERE x.item_id = {item}.id AND x.user_id = $1::uuid AND {cond})"
+)
+# Counts of a series or season for the caller: episodes below it and those not played yet.
+_FOLDER_COUNTS = f"""
+    CASE WHEN i.type IN ('series', 'season') THEN (SELECT count(*) {_LEAVES}) END AS leaf_count,
+    CASE WHEN i.type IN ('series', 'season') THEN (SELECT count(*) {_LEAVES}
+        AND NOT {_USER_DATA_HAS.format(item="d", cond="x.played")}) END AS unplayed_count
+"""
+# Played as Jellyfin sees it: a series or season when every episode below it is played.
+_IS_PLAYED = f"""(CASE WHEN i.type IN ('series', 'season')
+    THEN NOT EXISTS (SELECT 1 {_LEAVES} AND NOT {_USER_DATA_HAS.format(item="d", cond="x.played")})
+    ELSE {_USER_DATA_HAS.format(item="i", cond="x.played")} END)"""
+_DETAIL_COLUMNS = "i.plot, i.container, i.bitrate, i.size, i.date_modified, i.path"
 
 # Columns of every item dict. $1 is the caller's user id (for user data).
 _COLUMNS = """
@@ -65,21 +90,28 @@ FROM media_items i JOIN libraries l ON l.id = i.library_id {_JOINS}
 WHERE i.id = $2::uuid AND i.library_id = ANY($3::uuid[])
 """
 
-_STREAMS = """
-SELECT stream_index AS index, type, codec, profile, level, width, height, frame_rate, bit_depth,
+_STREAM_COLUMNS = """
+stream_index AS index, type, codec, profile, level, width, height, frame_rate, bit_depth,
        pixel_format, channels, channel_layout, sample_rate, bitrate, language, title,
        is_default, is_forced, is_external
-FROM media_streams WHERE item_id = $1::uuid ORDER BY stream_index
 """
+_STREAMS = f"SELECT {_STREAM_COLUMNS} FROM media_streams WHERE item_id = $1::uuid ORDER BY stream_index"
+_STREAMS_OF = (
+    f"SELECT item_id, {_STREAM_COLUMNS} FROM media_streams WHERE item_id = ANY($1::uuid[]) "
+    "ORDER BY item_id, stream_index"
+)
 
-_RESUME = f"""
-SELECT {_COLUMNS}
+_RESUME_FROM = f"""
 FROM user_item_data u0 JOIN media_items i ON i.id = u0.item_id {_JOINS}
 WHERE u0.user_id = $1::uuid AND u0.position_seconds > 0 AND NOT u0.played
   AND i.library_id = ANY($2::uuid[])
+"""
+_RESUME = f"""
+SELECT {_COLUMNS} {_RESUME_FROM}
 ORDER BY u0.last_played_at DESC NULLS LAST, i.id
 LIMIT $3
 """
+LEAF_TYPES = ("movie", "episode", "video")
 
 # Recently added leaves (movies, videos, episodes); a show's new episodes are one entry: the
 # episode itself when only one is new, else the series with ``added_count``. Only the newest few
@@ -87,11 +119,13 @@ LIMIT $3
 _LATEST = f"""
 WITH leaf AS (
     SELECT i.id, i.date_added,
-           CASE WHEN i.type = 'episode'
+           CASE WHEN i.type = 'episode' AND $5::bool
                 THEN COALESCE(CASE WHEN p.type = 'season' THEN p.parent_id ELSE p.id END, i.id)
                 ELSE i.id END AS group_id
     FROM media_items i LEFT JOIN media_items p ON p.id = i.parent_id
-    WHERE i.library_id = ANY($2::uuid[]) AND i.type IN ('movie', 'episode', 'video')
+    WHERE i.library_id = ANY($2::uuid[]) AND i.type = ANY($4::text[])
+      AND ($6::bool IS NULL OR $6::bool = EXISTS (
+          SELECT 1 FROM user_item_data x WHERE x.item_id = i.id AND x.user_id = $1::uuid AND x.played))
     ORDER BY i.date_added DESC LIMIT 500
 ), grouped AS (
     SELECT group_id, max(date_added) AS added, count(*) AS added_count,
@@ -118,6 +152,16 @@ class ItemQuery:
     order: str | None = None  # None: asc, except desc for date_added and rating
     offset: int = 0
     limit: int = 50
+    # Optional extras (the Jellyfin surface uses them; /api's from_args leaves them at their defaults).
+    recursive: bool | None = None  # None: /api's rule; True: any depth (descendants of parent_id); False: one level
+    ids: tuple[str, ...] = ()  # only these items; with no sort, in this order
+    exclude_types: tuple[str, ...] = ()
+    played: bool | None = None  # a series or season is played when all its episodes are
+    favorite: bool | None = None
+    resumable: bool | None = None  # partly watched, not played
+    season_number: int | None = None  # episodes of that season (parent_index_number)
+    with_details: bool = False  # add plot, container, bitrate, size, date_modified (and path for admins)
+    with_counts: bool = False  # add leaf_count and unplayed_count (the caller's) for series and seasons
 
     @classmethod
     def from_args(cls, args: Mapping[str, Any]) -> ItemQuery:
@@ -191,15 +235,22 @@ async def list_items(conn: Conn, user: User, query: ItemQuery) -> tuple[list[dic
             "SELECT 1 FROM media_items WHERE id = $1::uuid AND library_id = ANY($2::uuid[])", query.parent_id, visible
         ):
             raise NotFound("parent item not found")
-        where.append(f"i.parent_id = {a.add(query.parent_id)}::uuid")
+        if query.recursive:
+            pp = a.add(query.parent_id)
+            where.append(f"(i.parent_id = {pp}::uuid OR i.parent_id IN (SELECT c.id FROM media_items c "
+                         f"WHERE c.parent_id = {pp}::uuid))")  # fmt: skip
+        else:
+            where.append(f"i.parent_id = {a.add(query.parent_id)}::uuid")
     if query.types:
         where.append(f"i.type = ANY({a.add(list(query.types))}::text[])")
+    _extra_filters(query, a, where)
     if query.q:
         qp, lp = a.add(query.q), a.add(_like(query.q))
         where.append(
             f"(i.search @@ plainto_tsquery('simple', {qp}) OR lower(i.name) LIKE {lp} OR lower(i.name) % lower({qp}))"
         )
-    if not (query.parent_id or query.types or query.q):
+    top_level_only = query.recursive is False or (query.recursive is None and not (query.types or query.q))
+    if top_level_only and not query.parent_id and not query.ids:
         where.append("i.parent_id IS NULL")
     where_sql = " AND ".join(where)
     # The count does not need $1 (user data) but keeps the numbering, so it names it harmlessly.
@@ -207,8 +258,10 @@ async def list_items(conn: Conn, user: User, query: ItemQuery) -> tuple[list[dic
                                 *a.values)  # fmt: skip
     if query.offset >= total:
         return [], total
-    sort = query.sort or ("relevance" if query.q else "index" if query.parent_id else "name")
-    if sort == "relevance" and query.q:
+    sort = query.sort or ("relevance" if query.q else "index" if query.parent_id else "ids" if query.ids else "name")
+    if sort == "ids":
+        order_by = f"array_position({a.add(list(query.ids))}::uuid[], i.id), i.id"
+    elif sort == "relevance" and query.q:
         qp = a.add(query.q)
         order_by = (
             f"(lower(i.name) = lower({qp})) DESC, (lower(i.name) LIKE {a.add(query.q.lower() + '%')}) DESC, "
@@ -218,12 +271,39 @@ async def list_items(conn: Conn, user: User, query: ItemQuery) -> tuple[list[dic
         sort = "name" if sort == "relevance" else sort
         direction = query.order or ("desc" if sort in ("date_added", "rating") else "asc")
         order_by = _ORDER_BY[sort].format(d=direction.upper())
+    columns = _COLUMNS
+    if query.with_details:
+        columns += ", " + _DETAIL_COLUMNS
+    if query.with_counts:
+        columns += ", " + _FOLDER_COUNTS
     sql = (
-        f"SELECT {_COLUMNS} FROM media_items i {_JOINS} WHERE {where_sql} ORDER BY {order_by} "
+        f"SELECT {columns} FROM media_items i {_JOINS} WHERE {where_sql} ORDER BY {order_by} "
         f"OFFSET {a.add(query.offset)} LIMIT {a.add(query.limit)}"
     )
     rows = await conn.fetch(sql, *a.values)
-    return [_item(r) for r in rows], total
+    found = [_item(r) for r in rows]
+    if query.with_details and not user.is_admin:
+        for item in found:
+            item.pop("path", None)
+    return found, total
+
+
+def _extra_filters(query: ItemQuery, a: Args, where: list[str]) -> None:
+    """The WHERE terms of ItemQuery's optional extras ($1 is the caller's id)."""
+    if query.ids:
+        where.append(f"i.id = ANY({a.add(list(query.ids))}::uuid[])")
+    if query.exclude_types:
+        where.append(f"NOT (i.type = ANY({a.add(list(query.exclude_types))}::text[]))")
+    if query.season_number is not None:
+        where.append(f"i.parent_index_number = {a.add(query.season_number)}")
+    if query.played is not None:
+        where.append(_IS_PLAYED if query.played else f"NOT {_IS_PLAYED}")
+    if query.favorite is not None:
+        term = _USER_DATA_HAS.format(item="i", cond="x.is_favorite")
+        where.append(term if query.favorite else f"NOT {term}")
+    if query.resumable is not None:
+        term = _USER_DATA_HAS.format(item="i", cond="x.position_seconds > 0 AND NOT x.played")
+        where.append(term if query.resumable else f"NOT {term}")
 
 
 async def get(conn: Conn, user: User, item_id: str) -> dict[str, Any]:
@@ -249,18 +329,72 @@ async def resume(conn: Conn, user: User, limit: int = 12) -> list[dict[str, Any]
     return [_item(r) for r in await conn.fetch(_RESUME, user.id, visible, limit)]
 
 
-async def latest(conn: Conn, user: User, library_id: str | None = None, limit: int = 16) -> list[dict[str, Any]]:
-    """Recently added, newest first; a show's new episodes are grouped (see ``_LATEST``).
-
-    Each dict also has ``added_count``. :raises NotFound: if ``library_id`` is not visible.
+async def resume_page(
+    conn: Conn, user: User, *, offset: int = 0, limit: int = 12, library_id: str | None = None,
+    types: tuple[str, ...] = (), q: str | None = None,
+) -> tuple[list[dict[str, Any]], int]:  # fmt: skip
+    """A page of :func:`resume` (same order) and its total, optionally for one library, some types, or a
+    name containing ``q``. :raises NotFound: if ``library_id`` is not visible.
     """
+    visible = await library_scope(conn, user, library_id)
+    a = Args(user.id, visible)
+    where = ""
+    if types:
+        where += f" AND i.type = ANY({a.add(list(types))}::text[])"
+    if q:
+        where += f" AND lower(i.name) LIKE {a.add(_like(q))}"
+    total = await conn.fetchval(f"SELECT count(*) {_RESUME_FROM} {where}", *a.values)
+    if offset >= total:
+        return [], total
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} {_RESUME_FROM} {where} ORDER BY u0.last_played_at DESC NULLS LAST, i.id "
+        f"OFFSET {a.add(offset)} LIMIT {a.add(limit)}", *a.values)  # fmt: skip
+    return [_item(r) for r in rows], total
+
+
+async def library_scope(conn: Conn, user: User, library_id: str | None) -> list[str]:
+    """The caller's library ids, or just ``library_id``. :raises NotFound: if that one is not visible."""
     visible = await visible_library_ids(conn, user)
     if library_id is not None:
         library_id = parse_id(library_id, "library")
         if library_id not in visible:
             raise NotFound("library not found")
         visible = [library_id]
-    return [_item(r) for r in await conn.fetch(_LATEST, user.id, visible, limit)]
+    return visible
+
+
+async def latest(conn: Conn, user: User, library_id: str | None = None, limit: int = 16, *,
+                 types: tuple[str, ...] = LEAF_TYPES, group: bool = True,
+                 played: bool | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """Recently added, newest first; a show's new episodes are grouped (see ``_LATEST``) unless
+    ``group`` is false. ``types`` narrows the leaves looked at; ``played`` keeps only played (or unplayed) ones.
+
+    Each dict also has ``added_count``. :raises NotFound: if ``library_id`` is not visible.
+    """
+    visible = await library_scope(conn, user, library_id)
+    leaf_types = [t for t in types if t in LEAF_TYPES]
+    if not leaf_types:
+        return []
+    rows = await conn.fetch(_LATEST, user.id, visible, limit, leaf_types, group, played)
+    return [_item(r) for r in rows]
+
+
+async def streams_for(conn: Conn, item_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The media streams of several items in one query: ``{item_id: [stream, ...]}`` (ids already visible)."""
+    out: dict[str, list[dict[str, Any]]] = {i: [] for i in item_ids}
+    if not item_ids:
+        return out
+    for r in await conn.fetch(_STREAMS_OF, item_ids):
+        d = row_dict(r)
+        out.setdefault(d.pop("item_id"), []).append(d)
+    return out
+
+
+async def folder_counts(conn: Conn, user: User, item_id: str) -> dict[str, int | None]:
+    """``{leaf_count, unplayed_count}`` of a series or season for the caller (``None`` for other items)."""
+    row = await conn.fetchrow(f"SELECT {_FOLDER_COUNTS} FROM media_items i WHERE i.id = $2::uuid",
+                              user.id, parse_id(item_id))  # fmt: skip
+    return {"leaf_count": None, "unplayed_count": None} if row is None else dict(row)
 
 
 async def image(conn: Conn, user: User, item_id: str, kind: str) -> dict[str, Any]:
@@ -283,3 +417,48 @@ async def image(conn: Conn, user: User, item_id: str, kind: str) -> dict[str, An
     if row is None:
         raise NotFound("image not found")
     return dict(row)
+
+
+async def counts(conn: Conn, user: User, *, favorite: bool | None = None) -> dict[str, int]:
+    """How many items of each type the caller can see: ``{type: n}`` (only favourites, or only others)."""
+    visible = await visible_library_ids(conn, user)
+    fav = ""
+    if favorite is not None:
+        fav = ("AND " if favorite else "AND NOT ") + _USER_DATA_HAS.format(item="i", cond="x.is_favorite")
+    rows = await conn.fetch(
+        f"SELECT i.type, count(*) AS n FROM media_items i WHERE $1::uuid IS NOT NULL "
+        f"AND i.library_id = ANY($2::uuid[]) {fav} GROUP BY i.type",
+        user.id, visible,
+    )  # fmt: skip
+    return {r["type"]: r["n"] for r in rows}
+
+
+async def facets(conn: Conn, user: User, *, library_id: str | None = None, parent_id: str | None = None,
+                 types: tuple[str, ...] = ()) -> dict[str, list[Any]]:  # fmt: skip
+    """``{genres, years}`` found among the visible items of a library, below a parent, or everywhere.
+
+    :raises NotFound: if ``library_id`` or ``parent_id`` is not visible.
+    """
+    visible = await library_scope(conn, user, library_id)
+    a = Args(visible)
+    where = ["i.library_id = ANY($1::uuid[])"]
+    if parent_id:
+        if not await conn.fetchval(
+            "SELECT 1 FROM media_items WHERE id = $1::uuid AND library_id = ANY($2::uuid[])", parent_id, visible
+        ):
+            raise NotFound("parent item not found")
+        pp = a.add(parent_id)
+        where.append(f"(i.parent_id = {pp}::uuid OR i.parent_id IN (SELECT c.id FROM media_items c "
+                     f"WHERE c.parent_id = {pp}::uuid))")  # fmt: skip
+    if types:
+        where.append(f"i.type = ANY({a.add(list(types))}::text[])")
+    where_sql = " AND ".join(where)
+    row = await conn.fetchrow(
+        f"""SELECT ARRAY(SELECT DISTINCT g FROM media_items i, unnest(i.genres) g WHERE {where_sql}
+                         ORDER BY g) AS genres,
+                   ARRAY(SELECT DISTINCT i.year FROM media_items i WHERE {where_sql} AND i.year IS NOT NULL
+                         ORDER BY i.year) AS years""",
+        *a.values,
+    )  # fmt: skip
+    assert row is not None
+    return {"genres": list(row["genres"]), "years": list(row["years"])}
