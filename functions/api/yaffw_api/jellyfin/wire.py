@@ -90,8 +90,20 @@ def now() -> str:
     return date(datetime.now(UTC)) or ""
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def clean(value: Any) -> Any:
     """``value`` without ``None`` members in any dict, recursively (Jellyfin omits nulls)."""
+    # Exact types first, scalars not recursed into: a page of 100 DTOs is ~4,000 values, and the
+    # ABC isinstance checks alone cost ~1.5 ms of CPU per page (loadtests/bench_jellyfin.py).
+    kind = type(value)
+    if kind is dict:
+        return {k: v if type(v) in _PLAIN else clean(v) for k, v in value.items() if v is not None}
+    if kind is list or kind is tuple:
+        return [v if type(v) in _PLAIN else clean(v) for v in value]
+    if kind in _PLAIN:
+        return value
     if isinstance(value, Mapping):
         return {k: clean(v) for k, v in value.items() if v is not None}
     if isinstance(value, list | tuple):
