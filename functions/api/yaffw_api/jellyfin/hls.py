@@ -1,9 +1,185 @@
-"""Jellyfin HLS: /videos/{id}/master.m3u8, main.m3u8, hls1/{playlist}/{n}.ts, ActiveEncodings."""
+"""Jellyfin's HLS paths over yaffw's HLS sessions (DESIGN §5.3-4, §10).
+
+- ``GET|HEAD /videos/{itemId}/master.m3u8?PlaySessionId=…&ApiKey=…``: the session's variants. Each is
+  listed as ``main.m3u8?<the same query>&Variant=<name>`` (``720p``, ``original``...). Without a
+  ``PlaySessionId`` a session is opened as PlaybackInfo would (direct play off, the query's
+  ``VideoCodec``/``AudioCodec``/``MaxStreamingBitrate``/``AudioStreamIndex`` as the HLS profile) and
+  the URIs carry its id. A query without ``ApiKey``/``api_key`` (header credentials) gets a token
+  scoped to the session added, so the player needs nothing else.
+- ``GET /videos/{itemId}/main.m3u8?…&Variant=…``: the complete VOD playlist of a variant (the first
+  when ``Variant`` is absent); segments are ``hls1/<variant>/<n>.ts?<query>&runtimeTicks=…&
+  actualSegmentLengthTicks=…`` as Jellyfin writes them (``hls1/main/<n>.ts`` is the first variant).
+- ``GET /videos/{itemId}/hls1/{playlistId}/{n}.ts``: the segment, through the worker proxy
+  (:func:`yaffw_api.hls_proxy.serve_segment`, failover included).
+- ``DELETE /Videos/ActiveEncodings?PlaySessionId=…``: ends the session and so its encoder, as
+  ``DELETE /api/sessions/{sid}`` without a position (the position last reported stays saved).
+
+Every request is authorised by ``jfauth.require_user(request, scope="session:<sid>")``, checks that the
+session belongs to the caller and to this item, and renews the session's lease.
+"""
 
 from __future__ import annotations
 
-from sanic import Blueprint
+import contextlib
+import re
+from typing import Any
+from urllib.parse import urlencode
 
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, empty, text
+from yaffw import sessions
+from yaffw.errors import BadInput, NotFound
+from yaffw.media import hls as playlists
+from yaffw.media import source as media_source
+from yaffw.sessions import PlaybackSession
+
+from yaffw_api import hls_proxy
+from yaffw_api.auth import User
+from yaffw_api.context import Deps, deps
+from yaffw_api.hls import PLAYLIST_TYPE, hls_session, session_plan
+from yaffw_api.jellyfin import device_profile, jfauth, play_args, wire
+from yaffw_api.jellyfin.playback_info import client_label, credential_query
 from yaffw_api.jellyfin.routing import PREFIX
+from yaffw_api.playback_domain import close_session, media_token, open_session, playable_item
 
 bp = Blueprint("jf_hls", url_prefix=PREFIX)
+
+_SEGMENT = re.compile(r"^(\d{1,7})\.([a-z0-9]{1,8})$")
+# Parameters this module writes into the URIs it lists (a request's own values are replaced).
+_OWN = frozenset({"variant", "runtimeticks", "actualsegmentlengthticks"})
+MAIN = "main"  # Jellyfin's name for the (only) playlist of a session
+
+
+def _query(request: Request, extra: dict[str, Any] | None = None) -> str:
+    """The request's query for the URIs of a playlist: the same parameters (credentials included),
+    without this module's own, plus ``extra``."""
+    pairs = [(k, v) for k, values in request.args.items() if k.lower() not in _OWN for v in values]
+    pairs += [(k, v) for k, v in (extra or {}).items() if v is not None]
+    return urlencode(pairs)
+
+
+def _playlist(request: Request, body: str) -> HTTPResponse:
+    if request.method == "HEAD":
+        return empty(200, headers={"Content-Type": PLAYLIST_TYPE, "Cache-Control": "no-store"})
+    return text(body, content_type=PLAYLIST_TYPE, headers={"Cache-Control": "no-store"})
+
+
+async def _session(request: Request, item_id: str) -> tuple[Deps, PlaybackSession]:
+    """The caller's HLS session named by ``PlaySessionId``, for this item; lease renewed.
+
+    :raises NotFound: no such session, someone else's, another item's, or a direct-play one.
+    """
+    sid = wire.arg(request, "PlaySessionId") or ""
+    iid = wire.parse_id(item_id)
+    user = await jfauth.require_user(request, scope=f"session:{sid}")
+    d = deps(request)
+    if not sid:
+        raise NotFound("session not found")
+    session = await hls_session(d, user, sid)
+    if session.item_id != iid:
+        raise NotFound("session not found")
+    return d, session
+
+
+def _variant(plan: media_source.Plan, name: str | None) -> str:
+    """The yaffw variant a Jellyfin playlist name means. :raises NotFound: none by that name."""
+    if not name or name == MAIN:
+        return plan.variants[0].name
+    if plan.variant(name) is None:
+        raise NotFound("no such variant")
+    return name
+
+
+async def _open_from_query(request: Request, user: User, item_id: str) -> PlaybackSession:
+    """A session for a master playlist requested without ``PlaySessionId`` (as PlaybackInfo would open
+    it, the query's codecs standing for the client's HLS profile)."""
+    d = deps(request)
+    item, streams = await playable_item(d, user, wire.parse_id(item_id))
+    names = ("MaxStreamingBitrate", "AudioStreamIndex", "StartTimeTicks", "MaxAudioChannels", "AllowVideoStreamCopy",
+             "AllowAudioStreamCopy")  # fmt: skip
+    fields = play_args.merged(request, {}, names)
+    req = device_profile.Request(
+        max_bitrate=play_args.integer(fields, "MaxStreamingBitrate", 1, 2**31 - 1),
+        max_audio_channels=play_args.integer(fields, "MaxAudioChannels", 1, 64),
+        audio_index=play_args.integer(fields, "AudioStreamIndex", 0, 10_000), enable_direct_play=False,
+        allow_video_copy=play_args.boolean(fields, "AllowVideoStreamCopy") is not False,
+        allow_audio_copy=play_args.boolean(fields, "AllowAudioStreamCopy") is not False,
+    )  # fmt: skip
+    profile = {"TranscodingProfiles": [{
+        "Type": "Video", "Protocol": "hls", "Container": "ts",
+        "VideoCodec": wire.arg(request, "VideoCodec") or "h264", "AudioCodec": wire.arg(request, "AudioCodec") or "aac",
+    }]}  # fmt: skip
+    decision, caps = device_profile.choose(profile, item, streams, req)
+    return await open_session(d, user, item, decision, max_height=caps.max_height, max_bitrate=caps.max_bitrate,
+                              start_seconds=play_args.ticks_seconds(fields, "StartTimeTicks") or 0.0,
+                              client=client_label(request))  # fmt: skip
+
+
+@bp.route("/videos/<item_id:str>/master.m3u8", methods=["GET", "HEAD"])
+async def master(request: Request, item_id: str) -> HTTPResponse:
+    """The master playlist of the session (opened here when the query names none)."""
+    extra: dict[str, Any] = {}
+    if wire.arg(request, "PlaySessionId"):
+        d, session = await _session(request, item_id)
+    else:
+        d = deps(request)
+        opened = await _open_from_query(request, await jfauth.require_user(request), item_id)
+        session = await hls_session(d, await jfauth.require_user(request), opened.sid)
+        extra["PlaySessionId"] = session.sid
+    if not credential_query(request):
+        # Header credentials: the player fetching the URIs below has none, so they carry a scoped token.
+        user = await jfauth.require_user(request, scope=f"session:{session.sid}")
+        extra["ApiKey"] = media_token(d, user, f"session:{session.sid}", session.duration_seconds)
+    plan = await session_plan(request, d, session)
+    start = playlists.segment_at(plan.starts, session.position_seconds or 0.0)
+    await hls_proxy.ensure_job(d, session, plan.variants[0].name, start)
+    return _playlist(request, playlists.master_playlist(
+        plan.variants, lambda v: f"main.m3u8?{_query(request, {**extra, 'Variant': v.name})}"))  # fmt: skip
+
+
+@bp.get("/videos/<item_id:str>/main.m3u8")
+async def main(request: Request, item_id: str) -> HTTPResponse:
+    """A variant's complete VOD media playlist, answered without waiting for any worker."""
+    d, session = await _session(request, item_id)
+    plan = await session_plan(request, d, session)
+    variant = _variant(plan, wire.arg(request, "Variant"))
+    lengths = playlists.durations(plan.starts, plan.duration)
+
+    def uri(n: int) -> str:
+        extra = {"runtimeTicks": wire.ticks(plan.starts[n]), "actualSegmentLengthTicks": wire.ticks(lengths[n])}
+        return f"hls1/{variant}/{n}.{playlists.SEGMENT_EXT}?{_query(request, extra)}"
+
+    return _playlist(request, playlists.media_playlist(plan.starts, plan.duration, uri))
+
+
+@bp.get("/videos/<item_id:str>/hls1/<playlist_id:str>/<name:str>")
+async def segment(request: Request, item_id: str, playlist_id: str, name: str) -> HTTPResponse | None:
+    """Segment ``n`` of a variant, from the session's worker (failover included)."""
+    d, session = await _session(request, item_id)
+    plan = await session_plan(request, d, session)
+    variant = _variant(plan, playlist_id)
+    match = _SEGMENT.match(name)
+    if match is None or match.group(2) != playlists.SEGMENT_EXT or int(match.group(1)) >= len(plan.starts):
+        raise NotFound("no such segment")
+    return await hls_proxy.serve_segment(request, d, request.app.ctx.hls_client, session, variant,
+                                         int(match.group(1)))  # fmt: skip
+
+
+@bp.delete("/videos/activeencodings")
+async def stop_encodings(request: Request) -> HTTPResponse:
+    """End the session's encoding: the session is closed as yaffw's stop closes it, without a position."""
+    sid = wire.arg(request, "PlaySessionId")
+    if not sid:
+        # Jellyfin also accepts a DeviceId alone; yaffw's sessions are not kept per device.
+        await jfauth.require_user(request)
+        raise BadInput("PlaySessionId is required")
+    user = await jfauth.require_user(request, scope=f"session:{sid}")
+    d = deps(request)
+    session = await sessions.get(d.redis, d.keys, sid) if len(sid) <= 64 else None
+    if session is None:
+        return empty(204)  # already stopped (players call this after /Sessions/Playing/Stopped)
+    if session.user_id != user.id and not user.is_admin:
+        raise NotFound("session not found")
+    with contextlib.suppress(NotFound):  # a concurrent stop won
+        await close_session(d, user, session, None)
+    return empty(204)

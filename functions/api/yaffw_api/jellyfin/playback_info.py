@@ -1,9 +1,141 @@
-"""GET|POST /Items/{id}/PlaybackInfo: the client's DeviceProfile into yaffw's playback decision."""
+"""``GET|POST /Items/{itemId}/PlaybackInfo``: the client's DeviceProfile into yaffw's playback decision,
+and a yaffw playback session opened for it (DESIGN §5, §10).
+
+The body is a ``PlaybackInfoDto`` (``DeviceProfile``, ``MaxStreamingBitrate``, ``StartTimeTicks``,
+``AudioStreamIndex``, ``MaxAudioChannels``, ``MediaSourceId``, ``EnableDirectPlay``,
+``EnableTranscoding``, ``AllowVideoStreamCopy``, ``AllowAudioStreamCopy``...); the same names in the
+query win over the body, as in Jellyfin. A GET carries only the query (and so no profile: nothing is
+restricted, the file is played directly).
+
+The answer is ``{MediaSources: [one source], PlaySessionId}``. ``PlaySessionId`` is the yaffw session
+(lease, progress, admin sessions page, activity and CloudEvent, exactly as ``POST
+/api/items/{id}/playback`` opens it). Direct play sets ``SupportsDirectPlay``/``SupportsDirectStream``
+(the client fetches ``/Videos/{id}/stream.{Container}?Static=true``); HLS sets a ``TranscodingUrl``
+that carries its own credentials (``ApiKey``, a token scoped to ``session:<sid>``), so a player that
+fetches only that URL, without headers, plays. An item nothing in the profile can play gets
+``ErrorCode: NoCompatibleStream``.
+"""
 
 from __future__ import annotations
 
-from sanic import Blueprint
+from typing import Any
+from urllib.parse import urlencode
 
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from yaffw.errors import BadInput, NotFound
+from yaffw.media.decision import Decision
+from yaffw.sessions import PlaybackSession
+
+from yaffw_api.auth import User
+from yaffw_api.context import Deps, deps
+from yaffw_api.jellyfin import device_profile, jfauth, play_args, wire
+from yaffw_api.jellyfin.media_sources import media_source_dto, with_decision
 from yaffw_api.jellyfin.routing import PREFIX
+from yaffw_api.jellyfin.users import check_user_param
+from yaffw_api.playback_domain import media_token, open_session, playable_item
 
 bp = Blueprint("jf_playback_info", url_prefix=PREFIX)
+
+# Numeric and boolean PlaybackInfoDto fields that may also come in the query.
+_QUERY_FIELDS = ("MaxStreamingBitrate", "StartTimeTicks", "AudioStreamIndex", "SubtitleStreamIndex",
+                 "MaxAudioChannels", "EnableDirectPlay", "EnableDirectStream", "EnableTranscoding",
+                 "AllowVideoStreamCopy", "AllowAudioStreamCopy", "AutoOpenLiveStream")  # fmt: skip
+SEGMENT_CONTAINER = "ts"
+
+
+def _flag(fields: dict[str, Any], name: str) -> bool:
+    value = play_args.boolean(fields, name)
+    return True if value is None else value
+
+
+def parse_request(fields: dict[str, Any]) -> tuple[device_profile.Request, float]:
+    """The decision inputs of a PlaybackInfoDto-like dict (lower-cased keys) and the start in seconds."""
+    req = device_profile.Request(
+        max_bitrate=play_args.integer(fields, "MaxStreamingBitrate", 1, 2**31 - 1),
+        max_audio_channels=play_args.integer(fields, "MaxAudioChannels", 1, 64),
+        audio_index=play_args.integer(fields, "AudioStreamIndex", 0, 10_000),
+        enable_direct_play=_flag(fields, "EnableDirectPlay"),
+        enable_transcoding=_flag(fields, "EnableTranscoding"),
+        allow_video_copy=_flag(fields, "AllowVideoStreamCopy"),
+        allow_audio_copy=_flag(fields, "AllowAudioStreamCopy"),
+    )  # fmt: skip
+    play_args.integer(fields, "SubtitleStreamIndex", -1, 10_000)  # checked; subtitles are the player's
+    return req, play_args.ticks_seconds(fields, "StartTimeTicks") or 0.0
+
+
+def client_label(request: Request) -> str:
+    """How the admin sessions page names a Jellyfin client (``Jellyfin Web 10.11.0 on Chrome``)."""
+    info = jfauth.client_info(request)
+    label = f"{info.client} {info.version}".strip()
+    if info.device:
+        label = f"{label} on {info.device}" if label else info.device
+    return label or request.headers.get("user-agent", "")
+
+
+def credential_query(request: Request) -> str | None:
+    """The credential already in the query (``ApiKey`` or ``api_key``), if any."""
+    return wire.arg(request, "ApiKey") or wire.arg(request, "api_key")
+
+
+def transcoding_url(d: Deps, user: User, item: dict[str, Any], session: PlaybackSession, decision: Decision,
+                    streams: list[dict[str, Any]], device_id: str) -> str:  # fmt: skip
+    """Jellyfin's ``TranscodingUrl`` for an HLS session: ``/videos/{id}/master.m3u8?…`` with the
+    ``PlaySessionId`` and a token scoped to that session (``ApiKey``)."""
+    item_hex = wire.jf_id(item["id"]) or ""
+    video = decision.video
+    source_video = next((s for s in streams if s.get("type") == "video"), {})
+    source_audio = next((s for s in streams if s.get("stream_index") == decision.audio_index), {})
+    query: dict[str, Any] = {"DeviceId": device_id or None, "MediaSourceId": item_hex}
+    query["VideoCodec"] = video["codec"] if isinstance(video, dict) else source_video.get("codec")
+    query["AudioCodec"] = decision.audio["codec"] if isinstance(decision.audio, dict) else source_audio.get("codec")
+    query["AudioStreamIndex"] = decision.audio_index
+    if isinstance(video, dict):
+        query["VideoBitrate"] = video.get("bitrate")
+        query["MaxHeight"] = video.get("height")
+    if isinstance(decision.audio, dict):
+        query["AudioBitrate"] = decision.audio.get("bitrate")
+        query["TranscodingMaxAudioChannels"] = decision.audio.get("channels")
+    query.update({"SegmentContainer": SEGMENT_CONTAINER, "MinSegments": 1, "PlaySessionId": session.sid,
+                  "ApiKey": media_token(d, user, f"session:{session.sid}", item["duration_seconds"]),
+                  "TranscodeReasons": decision.reason[:200] or None})  # fmt: skip
+    clean = {k: v for k, v in query.items() if v is not None and v != ""}
+    return f"/videos/{item_hex}/master.m3u8?{urlencode(clean)}"
+
+
+@bp.route("/items/<item_id:str>/playbackinfo", methods=["GET", "POST"])
+async def playback_info(request: Request, item_id: str) -> HTTPResponse:
+    """Decide how the caller plays the item, open a yaffw session, answer ``PlaybackInfoResponse``."""
+    user = await jfauth.require_user(request)
+    d = deps(request)
+    fields = play_args.body(request) if request.method == "POST" else {}
+    check_user_param(user, wire.arg(request, "userId") or play_args.string(fields, "UserId", 64))
+    fields = play_args.merged(request, fields, _QUERY_FIELDS)
+    req, start = parse_request(fields)
+    profile = device_profile.check(fields.get("deviceprofile"))
+    iid = wire.parse_id(item_id)
+    source_id = wire.arg(request, "MediaSourceId") or play_args.string(fields, "MediaSourceId", 64)
+    if source_id and wire.parse_id(source_id, "media source") != iid:
+        raise NotFound("media source not found")  # one file per item: its source id is the item's
+    try:
+        item, streams = await playable_item(d, user, iid)
+    except BadInput as exc:
+        if exc.code != "not_playable":
+            raise
+        return wire.reply({"MediaSources": [], "ErrorCode": "NoCompatibleStream"})
+    source = media_source_dto(item, streams, show_path=user.is_admin)
+    try:
+        decision, caps = device_profile.choose(profile, item, streams, req)
+    except BadInput as exc:
+        if exc.code != "not_playable":
+            raise
+        no_way = with_decision(source, direct_play=False, transcoding_url=None)
+        return wire.reply({"MediaSources": [no_way], "ErrorCode": "NoCompatibleStream"})
+    session = await open_session(d, user, item, decision, max_height=caps.max_height, max_bitrate=caps.max_bitrate,
+                                 start_seconds=start, client=client_label(request))  # fmt: skip
+    url = None
+    if decision.is_hls:
+        device_id = jfauth.client_info(request).device_id
+        url = transcoding_url(d, user, item, session, decision, streams, device_id)
+    source = with_decision(source, direct_play=not decision.is_hls, transcoding_url=url)
+    return wire.reply({"MediaSources": [source], "PlaySessionId": session.sid})
