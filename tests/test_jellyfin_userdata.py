@@ -178,7 +178,7 @@ async def test_display_preferences_refuse_garbage(http: httpx.AsyncClient, api_u
     assert (await http.get(url, headers=alice)).status_code == 400  # client is required
     r = await http.get(url, params={"client": "emby", "userId": _hex(data.users["bob"])}, headers=alice)
     assert r.status_code == 400
-    for body in ([1], {"SortOrder": "Sideways"}, {"ShowBackdrop": "yes"}, {"PrimaryImageHeight": -1},
+    for body in ([1], {"SortOrder": "Sideways"}, {"ShowBackdrop": "yes"}, {"PrimaryImageHeight": 2**31},
                  {"CustomPrefs": {"a": 1}}, {"CustomPrefs": {str(n): "x" for n in range(300)}},
                  {"SortBy": "x" * 1000}, {"CustomPrefs": {"a": "\u0000"}}):  # fmt: skip
         r = await http.post(url, params={"client": "emby"}, json=body, headers=alice)

@@ -74,8 +74,8 @@ def validate_body(body: dict[str, Any]) -> dict[str, Any]:
             if not isinstance(value, bool):
                 raise BadInput(f"{name} must be true or false")
         elif name in _INT:
-            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 2**31 - 1:
-                raise BadInput(f"{name} must be a non-negative 32-bit integer")
+            if isinstance(value, bool) or not isinstance(value, int) or not -(2**31) <= value <= 2**31 - 1:
+                raise BadInput(f"{name} must be a 32-bit integer")
         elif name in _ENUMS:
             allowed = {v.lower(): v for v in _ENUMS[name]}
             if not isinstance(value, str) or value.lower() not in allowed:
