@@ -13,6 +13,7 @@ this file.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 import uuid
 from collections.abc import Callable
@@ -34,7 +35,7 @@ from tests.api_seed import PASSWORD, Seed
 pytestmark = pytest.mark.timeout(600)
 
 MAX_EXAMPLES = 8  # per operation and variant: the whole run stays around a minute or two
-_PLACEHOLDER = "p0a1r2"
+_FILLS = ("p0a1r2", "stream", "stream.mkv", "0.ts")
 # Operations that end the caller's session or count failed logins: run last, with their own token.
 _LAST = {("POST", "/Sessions/Logout"), ("POST", "/Users/AuthenticateByName")}
 
@@ -49,13 +50,18 @@ def implemented_operations(settings_: Settings) -> list[tuple[str, str]]:
         path = "/" + route.path.lstrip("/")
         if not path.startswith("/_jf/"):
             continue
-        concrete = re.sub(r"<[^>]+>", _PLACEHOLDER, path[len("/_jf") :])
-        for method in route.methods:
-            try:
-                template, _ = jf.operation_for(method, concrete)
-            except AssertionError:
-                continue  # a legacy alias or an extra yaffw route: not an operation of the document
-            found.add((method.upper(), template))
+        pattern = path[len("/_jf") :]
+        slots = len(re.findall(r"<[^>]+>", pattern))
+        # A parameter may stand for a whole last segment ("stream.mkv", "0.ts"): try a few values.
+        for values in itertools.product(_FILLS, repeat=slots):
+            parts = re.split(r"<[^>]+>", pattern)
+            concrete = "".join(p + v for p, v in zip(parts, (*values, ""), strict=True))
+            for method in route.methods:
+                try:
+                    template, _ = jf.operation_for(method, concrete)
+                except AssertionError:
+                    continue  # a legacy alias or an extra yaffw route: not an operation of the document
+                found.add((method.upper(), template))
     return sorted(found)
 
 
