@@ -73,10 +73,17 @@ def test_identify_runs_from_the_command_line():
         cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
     )  # fmt: skip
     doc = json.loads(out.stdout)
-    assert (doc["type"], doc["series"], doc["season"], doc["episode"], doc["episode_end"]) == ("episode", "Show", 1, 2, 3)
+    assert (doc["type"], doc["series"], doc["season"], doc["episode"], doc["episode_end"]) == (
+        "episode",
+        "Show",
+        1,
+        2,
+        3,
+    )
     # Without --root the library folder is guessed (the one holding the series folder); text for people.
     text = subprocess.run(
-        [sys.executable, "-m", "yaffw_scan.identify", "/srv/Movies/Film (2000)/trailers/Teaser.mkv", "--kind", "movies"],
+        [sys.executable, "-m", "yaffw_scan.identify", "/srv/Movies/Film (2000)/trailers/Teaser.mkv",
+         "--kind", "movies"],
         cwd=ROOT / "functions" / "scan", capture_output=True, text=True, check=True, timeout=60,
     ).stdout  # fmt: skip
     assert "kind: extra" in text and "extra kind: trailer" in text and "belongs to: /srv/Movies/Film (2000)" in text

@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+from yaffw_scan import discs
+
 log = logging.getLogger(__name__)
 
 VIDEO_EXTENSIONS = frozenset(
@@ -146,6 +148,18 @@ def _add_file(listing: Listing, path: str, root: str) -> None:
     listing.sidecars_in(os.path.dirname(path))
 
 
+def _add_disc(listing: Listing, folder: str, root: str) -> None:
+    main = discs.main_file(folder)
+    if main is None or not _readable_name(main):
+        return
+    try:
+        st = os.stat(main)
+    except OSError:
+        return
+    listing.files.append(MediaFile(main, st.st_size, st.st_mtime, root))
+    listing.sidecars[os.path.dirname(main)] = ()
+
+
 def _walk_folder(listing: Listing, start: str, root: str) -> None:
     seen: set[tuple[int, int]] = set()
     stack = [start]
@@ -166,7 +180,9 @@ def _walk_folder(listing: Listing, start: str, root: str) -> None:
             name = entry.name
             try:
                 if entry.is_dir():
-                    if not is_ignored(name, is_dir=True):
+                    if name.lower() in discs.DISC_FOLDERS:
+                        _add_disc(listing, entry.path, root)  # one file for the whole disc, not its pieces
+                    elif not is_ignored(name, is_dir=True):
                         stack.append(entry.path)
                     continue
                 ext = os.path.splitext(name)[1].lower()

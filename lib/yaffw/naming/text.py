@@ -25,8 +25,11 @@ _IDS = re.compile(r"[\[{(]\s*(?:tmdb|imdb|tvdb|anidb|tvmaze)(?:id)?\s*[=-]\s*[^\
 _EDITION = re.compile(r"\{\s*edition\s*-\s*(?P<edition>[^}]*)\}", re.I)
 # A leading release-group tag: "[Group] Show - 01", "[Group]Show".
 _GROUP = re.compile(r"^\s*\[[^\]]*\]\s*(?=\S)")
-# Trailing bracket groups with no title in them: [720p], [BDRip], [ABCD1234], (1080p).
-_TRAILING_TAGS = re.compile(r"(?:\s*[\[(][^\[\]()]*[\])])+\s*$")
+# Trailing bracket groups with no title in them: [720p], [BDRip], [ABCD1234]; in parentheses only release
+# words and numbers, (1080p), (1) — "The Office (US)" keeps its "(US)".
+_TRAILING_TAGS = re.compile(r"(?:\s*\[[^\[\]]*\])+\s*$")
+_TRAILING_PAREN = re.compile(r"\s*\((?P<inner>[^()]*)\)\s*$")
+_ABBREVIATION = re.compile(r"^(?:\w\.){2,}\w?\.?$")
 _YEAR_PAREN = re.compile(r"[(\[]\s*((?:18|19|20)\d{2})\s*[)\]]")
 # A bare year: not the first word, and not the start of a date ("2013.12.09" is a date, not a year).
 _YEAR_BARE = re.compile(r"(?<=[\s._-])((?:18|19|20)\d{2})(?![0-9]|[._ -]\d{2}[._ -]\d{2}(?!\d))(?=$|[\s._)\]-])")
@@ -50,8 +53,9 @@ def strip_group(text: str) -> str:
 
 
 def spaced(text: str) -> str:
-    """Dots and underscores as spaces when the name has no spaces (``The.Matrix`` → ``The Matrix``)."""
-    if " " not in text.strip() and ("." in text or "_" in text):
+    """Dots and underscores as spaces when the name has no spaces (``The.Matrix`` → ``The Matrix``), but
+    not in an abbreviation (``M.A.S.H``)."""
+    if " " not in text.strip() and ("." in text or "_" in text) and not _ABBREVIATION.match(text.strip()):
         text = text.replace(".", " ").replace("_", " ")
     return text
 
@@ -70,8 +74,16 @@ def clean(text: str, *, junk_only_is_empty: bool = False) -> str:
     if junk and (junk_only_is_empty or text[: junk.start()].strip(" -._[](){}")):
         text = text[: junk.start()]
     text = _TRAILING_TAGS.sub("", text) or text
-    text = re.sub(r"\s+", " ", text)
-    return text.strip(" -._[](){},")
+    paren = _TRAILING_PAREN.search(text)
+    if paren and paren.start() > 0 and (_JUNK.search(paren.group("inner")) or paren.group("inner").strip().isdigit()):
+        text = text[: paren.start()]
+    text = re.sub(r"\s+", " ", text).strip(" -._,").rstrip(" -._,([{").lstrip(" -._,)]}")
+    # Stray brackets go, balanced ones stay: "The Office (US)", but not "Title [" or "(Title".
+    while text and text[-1] in ")]}" and text.count(text[-1]) > text.count({")": "(", "]": "[", "}": "{"}[text[-1]]):
+        text = text[:-1].rstrip(" -._,")
+    while text and text[0] in "([{" and text.count(text[0]) > text.count({"(": ")", "[": "]", "{": "}"}[text[0]]):
+        text = text[1:].lstrip(" -._,")
+    return text.strip(" -._,")
 
 
 def find_year(text: str) -> re.Match[str] | None:

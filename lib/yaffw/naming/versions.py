@@ -4,7 +4,7 @@
 Jellyfin's rule: in the film's own folder, a file named like the folder and then `` - label`` (or
 `` [label]``) is a version of that film, labelled ``label``. Outside a film folder the label must look
 like one (a resolution, an edition) or come as Plex's ``{edition-…}``, so ``Mission - Impossible``
-stays a title.
+stays a title (and a loose ``Film [1080p]`` carries a release tag, not a version).
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ def split_version(stem: str, folder: str | None) -> tuple[str, str | None]:
         name, label = match.group("name"), match.group("label").strip()
         if folder is not None and _names_folder(name, folder):
             return name, label
-        if _LABEL_WORDS.match(label):
-            return name, label
+        if pattern is _DASH_LABEL and _LABEL_WORDS.match(label):
+            return name, label  # a loose "Film [1080p]" is a release tag, not a version
     return stem, None
 
 
