@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from yaffw.errors import BadInput
 from yaffw_api.jellyfin.device_profile import Request, choose, condition_ok, direct_capabilities, hls_capabilities
+from yaffw_api.jellyfin.playback_info import transcode_reasons
 
 _NOT_REQUIRED = {"IsRequired": False}
 # What Jellyfin Web 10.11's browserDeviceProfile builds in desktop Chrome (abridged: audio-only
@@ -180,3 +181,10 @@ def test_bad_profiles() -> None:
                 {"MaxStreamingBitrate": "fast"}):  # fmt: skip
         with pytest.raises(BadInput):
             choose(bad, *MP4_H264)
+
+
+def test_transcode_reasons_in_jellyfin_names() -> None:
+    decision, _ = choose(CHROME, *MKV_HEVC, Request(audio_index=2))
+    assert transcode_reasons(decision.reason) == ("VideoCodecNotSupported,ContainerNotSupported,"
+                                                  "SecondaryAudioNotSupported,AudioCodecNotSupported")  # fmt: skip
+    assert transcode_reasons("file plays as is") is None

@@ -142,6 +142,7 @@ async def test_transcoding_url_plays_without_headers(api_url, media, http: httpx
         assert url.startswith(f"/videos/{_hex(media['mkv'])}/master.m3u8?")
         query = parse_qs(urlsplit(url).query)
         assert query["PlaySessionId"] == [sid] and query["VideoCodec"] == ["h264"]
+        assert query["TranscodeReasons"] == ["VideoCodecNotSupported,ContainerNotSupported"]
         claims = tokens.decode(settings.jwt_secret, query["ApiKey"][0])
         assert claims.scope == f"session:{sid}"
 
@@ -189,6 +190,25 @@ async def test_transcoding_url_plays_without_headers(api_url, media, http: httpx
                             headers=owner["jf"])  # fmt: skip
         assert r.status_code == 204
         assert (await _position(http, api_url, owner, media["mkv"]))["position_seconds"] == pytest.approx(4)
+
+        # A master playlist asked for with header credentials and no PlaySessionId opens a session,
+        # and its URIs carry that session and a token scoped to it.
+        master_path = f"{api_url}/Videos/{_hex(media['mkv'])}/master.m3u8"
+        head = await http.head(master_path, params={"PlaySessionId": sid, "ApiKey": query["ApiKey"][0]})
+        assert head.status_code == 404  # that session is over
+        r = await http.get(master_path, params={"MaxStreamingBitrate": 500_000, "AudioCodec": "aac"},
+                           headers=owner["jf"])  # fmt: skip
+        assert r.status_code == 200, r.text
+        variant = parse_qs(urlsplit(next(x for x in r.text.splitlines() if x.startswith("main.m3u8?"))).query)
+        new_sid = variant["PlaySessionId"][0]
+        assert new_sid != sid and tokens.decode(settings.jwt_secret, variant["ApiKey"][0]).scope == f"session:{new_sid}"
+        r = await http.delete(f"{api_url}/Videos/ActiveEncodings", params={"PlaySessionId": new_sid},
+                              headers=owner["jf"])  # fmt: skip
+        assert r.status_code == 204 and await sessions.get(redis, keys, new_sid) is None
+        deadline = time.monotonic() + 15
+        while ffmpeg_pids_with(new_sid) and time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+        assert not ffmpeg_pids_with(new_sid)
     finally:
         worker.stop()
 

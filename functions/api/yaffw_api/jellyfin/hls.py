@@ -12,7 +12,8 @@
 - ``GET /videos/{itemId}/hls1/{playlistId}/{n}.ts``: the segment, through the worker proxy
   (:func:`yaffw_api.hls_proxy.serve_segment`, failover included).
 - ``DELETE /Videos/ActiveEncodings?PlaySessionId=…``: ends the session and so its encoder, as
-  ``DELETE /api/sessions/{sid}`` without a position (the position last reported stays saved).
+  ``DELETE /api/sessions/{sid}`` without a position (the position last reported stays saved). A
+  session already gone, or a ``DeviceId`` alone, is a no-op 204 (players call it after Stopped).
 
 Every request is authorised by ``jfauth.require_user(request, scope="session:<sid>")``, checks that the
 session belongs to the caller and to this item, and renews the session's lease.
@@ -28,7 +29,7 @@ from urllib.parse import urlencode
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, text
 from yaffw import sessions
-from yaffw.errors import BadInput, NotFound
+from yaffw.errors import NotFound
 from yaffw.media import hls as playlists
 from yaffw.media import source as media_source
 from yaffw.sessions import PlaybackSession
@@ -170,9 +171,10 @@ async def stop_encodings(request: Request) -> HTTPResponse:
     """End the session's encoding: the session is closed as yaffw's stop closes it, without a position."""
     sid = wire.arg(request, "PlaySessionId")
     if not sid:
-        # Jellyfin also accepts a DeviceId alone; yaffw's sessions are not kept per device.
+        # Jellyfin also accepts a DeviceId alone; yaffw keeps no sessions per device, so there is
+        # nothing to end here: the sessions' leases lapse and the reaper ends them.
         await jfauth.require_user(request)
-        raise BadInput("PlaySessionId is required")
+        return empty(204)
     user = await jfauth.require_user(request, scope=f"session:{sid}")
     d = deps(request)
     session = await sessions.get(d.redis, d.keys, sid) if len(sid) <= 64 else None

@@ -42,6 +42,23 @@ _QUERY_FIELDS = ("MaxStreamingBitrate", "StartTimeTicks", "AudioStreamIndex", "S
                  "MaxAudioChannels", "EnableDirectPlay", "EnableDirectStream", "EnableTranscoding",
                  "AllowVideoStreamCopy", "AllowAudioStreamCopy", "AutoOpenLiveStream")  # fmt: skip
 SEGMENT_CONTAINER = "ts"
+# Words of yaffw's decision reasons → Jellyfin's TranscodeReason names (first match wins per part).
+_REASONS = (("video codec", "VideoCodecNotSupported"), ("video profile", "VideoProfileNotSupported"),
+            ("video level", "VideoLevelNotSupported"), ("video height", "VideoResolutionNotSupported"),
+            ("bitrate", "ContainerBitrateExceedsLimit"), ("container", "ContainerNotSupported"),
+            ("audio track", "SecondaryAudioNotSupported"), ("audio codec", "AudioCodecNotSupported"),
+            ("audio channels", "AudioChannelsNotSupported"))  # fmt: skip
+
+
+def transcode_reasons(reason: str) -> str | None:
+    """yaffw's reason text (``"video codec hevc not supported; container mkv not supported"``) as
+    Jellyfin's comma-separated ``TranscodeReasons``."""
+    names: list[str] = []
+    for part in reason.split(";"):
+        name = next((n for words, n in _REASONS if words in part), None)
+        if name and name not in names:
+            names.append(name)
+    return ",".join(names) or None
 
 
 def _flag(fields: dict[str, Any], name: str) -> bool:
@@ -98,7 +115,7 @@ def transcoding_url(d: Deps, user: User, item: dict[str, Any], session: Playback
         query["TranscodingMaxAudioChannels"] = decision.audio.get("channels")
     query.update({"SegmentContainer": SEGMENT_CONTAINER, "MinSegments": 1, "PlaySessionId": session.sid,
                   "ApiKey": media_token(d, user, f"session:{session.sid}", item["duration_seconds"]),
-                  "TranscodeReasons": decision.reason[:200] or None})  # fmt: skip
+                  "TranscodeReasons": transcode_reasons(decision.reason)})  # fmt: skip
     clean = {k: v for k, v in query.items() if v is not None and v != ""}
     return f"/videos/{item_hex}/master.m3u8?{urlencode(clean)}"
 

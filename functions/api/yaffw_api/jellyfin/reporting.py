@@ -25,7 +25,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty
 from yaffw import sessions, userdata
-from yaffw.errors import NotFound
+from yaffw.errors import BadInput, NotFound
 from yaffw.media.decision import Decision, default_audio
 from yaffw.sessions import PlaybackSession
 
@@ -66,7 +66,11 @@ class _Report:
 
 
 async def _caller(request: Request) -> tuple[User, _Report]:
-    report = _Report(play_args.body(request))
+    try:
+        report = _Report(play_args.body(request))
+    except BadInput:
+        await jfauth.require_user(request)  # a caller without credentials hears 401 first
+        raise
     scope = f"session:{report.sid}" if report.sid else None
     return await jfauth.require_user(request, scope=scope), report
 
