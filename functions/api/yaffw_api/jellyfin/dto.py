@@ -18,7 +18,7 @@ from sanic import Request
 from yaffw_api.auth import User
 from yaffw_api.jellyfin import media_sources as ms
 from yaffw_api.jellyfin.dto_userdata import user_data_dto
-from yaffw_api.jellyfin.wire import arg_bool, arg_int, arg_list, date, jf_id, ticks
+from yaffw_api.jellyfin.wire import arg_bool, arg_int, arg_list, clean, date, jf_id, ticks
 
 KIND_TO_TYPE = {"movie": "Movie", "series": "Series", "season": "Season", "episode": "Episode", "video": "Video"}
 TYPE_TO_KIND = {v.lower(): k for k, v in KIND_TO_TYPE.items()}
@@ -42,6 +42,7 @@ ITEM_FIELDS = {
         "Height", "ExtraIds", "LocalTrailerCount", "IsHD", "SpecialFeatureCount",
     )
 }  # fmt: skip
+_ALL_FIELDS = frozenset(ITEM_FIELDS.values())
 # Fields whose values need columns a plain page query does not read (plot, container, path...).
 DETAIL_FIELDS = frozenset({"Overview", "Path", "MediaSources", "MediaStreams"})
 # Clients that Jellyfin gives child counts without asking (DtoExtensions.AddClientFields).
@@ -109,6 +110,20 @@ def _image_tags(images: dict[str, Any], opts: DtoOptions) -> tuple[dict[str, str
     return tags, backdrops
 
 
+def _hex(value: Any) -> str | None:
+    """``wire.jf_id`` for the canonical UUID strings of item dicts, without parsing them (hot path)."""
+    if value is None:
+        return None
+    if isinstance(value, str) and len(value) == 36:
+        return value.replace("-", "")
+    return jf_id(value)
+
+
+def _drop_none(d: dict[str, Any]) -> dict[str, Any]:
+    """``d`` without ``None`` values, one level (DTOs are built so nothing deeper holds one)."""
+    return {k: v for k, v in d.items() if v is not None}
+
+
 def premiere_date(year: int | None) -> str | None:
     """The first day of ``year`` (yaffw keeps years, not dates)."""
     if not year or not 1 <= year <= 9999:
@@ -128,7 +143,7 @@ def base_item_dto(item: dict[str, Any], server_id: str, opts: DtoOptions,
     folder = kind in FOLDER_KINDS
     rating = item.get("rating")
     dto: dict[str, Any] = {
-        "Name": item["name"], "ServerId": server_id, "Id": jf_id(item["id"]), "Type": KIND_TO_TYPE[kind],
+        "Name": item["name"], "ServerId": server_id, "Id": _hex(item["id"]), "Type": KIND_TO_TYPE[kind],
         "IsFolder": folder, "MediaType": "Unknown" if folder else "Video", "LocationType": "FileSystem",
         "IndexNumber": item.get("index_number"), "ParentIndexNumber": item.get("parent_index_number"),
         "ProductionYear": item.get("year"), "PremiereDate": premiere_date(item.get("year")),
@@ -139,21 +154,21 @@ def base_item_dto(item: dict[str, Any], server_id: str, opts: DtoOptions,
     if not folder:
         dto["VideoType"] = "VideoFile"
     if kind in ("episode", "season"):
-        dto["SeriesId"], dto["SeriesName"] = jf_id(item.get("series_id")), item.get("series_name")
+        dto["SeriesId"], dto["SeriesName"] = _hex(item.get("series_id")), item.get("series_name")
     if kind == "episode":
-        dto["SeasonId"], dto["SeasonName"] = jf_id(item.get("season_id")), item.get("season_name")
+        dto["SeasonId"], dto["SeasonName"] = _hex(item.get("season_id")), item.get("season_name")
     if opts.images:
         dto["ImageTags"], dto["BackdropImageTags"] = _image_tags(item.get("images") or {}, opts)
     if opts.user_data:
         dto["UserData"] = _user_data(item, folder)
     _optional_fields(dto, item, opts, folder)
     if not folder and opts.needs_streams and streams is not None:
-        sources = ms.media_sources(item, streams, server_id, show_path=opts.is_admin)
+        sources = clean(ms.media_sources(item, streams, server_id, show_path=opts.is_admin))
         if opts.has("MediaSources"):
             dto["MediaSources"] = sources
         if opts.has("MediaStreams"):
             dto["MediaStreams"] = sources[0]["MediaStreams"] if sources else []
-    return dto
+    return _drop_none(dto)
 
 
 def _user_data(item: dict[str, Any], folder: bool) -> dict[str, Any]:
@@ -165,12 +180,15 @@ def _user_data(item: dict[str, Any], folder: bool) -> dict[str, Any]:
         data["Played"] = leaves > 0 and unplayed == 0
         if leaves and unplayed < leaves:
             data["PlayedPercentage"] = 100.0 * (leaves - unplayed) / leaves
-    return data
+    return _drop_none(data)
 
 
 def _optional_fields(dto: dict[str, Any], item: dict[str, Any], opts: DtoOptions, folder: bool) -> None:
     """The fields Jellyfin sends only when asked for (or for the item detail)."""
-    has = opts.has
+    wanted = _ALL_FIELDS if opts.all_fields else opts.fields
+    if not wanted:
+        return
+    has = wanted.__contains__
     if has("Overview"):
         dto["Overview"] = item.get("plot")
     if has("Genres"):
@@ -184,7 +202,7 @@ def _optional_fields(dto: dict[str, Any], item: dict[str, Any], opts: DtoOptions
     if has("DateCreated"):
         dto["DateCreated"] = date(item.get("date_added"))
     if has("ParentId"):
-        dto["ParentId"] = jf_id(item.get("parent_id") or item.get("library_id"))
+        dto["ParentId"] = _hex(item.get("parent_id") or item.get("library_id"))
     if has("Path") and opts.is_admin:
         dto["Path"] = item.get("path")
     if has("PrimaryImageAspectRatio") and "primary" in (item.get("images") or {}):
@@ -255,4 +273,4 @@ def library_dto(library: dict[str, Any], server_id: str, opts: DtoOptions) -> di
         dto["CanDelete"] = False
     if opts.has("CanDownload"):
         dto["CanDownload"] = False
-    return dto
+    return _drop_none(dto)

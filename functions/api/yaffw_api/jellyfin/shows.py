@@ -16,9 +16,9 @@ from yaffw.errors import BadInput, NotFound
 from yaffw_api.access import visible_item
 from yaffw_api.auth import User
 from yaffw_api.jellyfin import dto, jfauth
-from yaffw_api.jellyfin.browse import MAX_LIMIT, caller, dtos, library_or_none, page, sort_of
+from yaffw_api.jellyfin.browse import MAX_LIMIT, caller, dtos, library_or_none, page, query_result, sort_of
 from yaffw_api.jellyfin.routing import PREFIX
-from yaffw_api.jellyfin.wire import arg, arg_bool, arg_int, parse_id, query_result
+from yaffw_api.jellyfin.wire import arg, arg_bool, arg_int, parse_id
 from yaffw_api.queries import items as item_queries
 from yaffw_api.queries._rows import Conn
 from yaffw_api.queries.next_up import next_up as next_up_ids
