@@ -96,16 +96,28 @@ def _concrete(method: str, template: str) -> str:
     return re.sub(r"\{([^}]+)\}", lambda m: _sample(params.get(m.group(1), {"name": m.group(1)})), template)
 
 
+@functools.cache
+def _dispatched() -> dict[str, re.Pattern[str]]:
+    """Routes whose handler serves some values of a path parameter and answers 404 for the rest: the
+    route's path -> the values it serves (the handler's own pattern, so this follows the code)."""
+    from yaffw_api.jellyfin import streams
+
+    return {"_jf/videos/<item_id:str>/<name:str>": streams._STREAM_NAME}
+
+
 def _segments_agree(template: str, route_path: str) -> bool:
     """Whether the route's literal segments are the template's (a ``<..:path>`` parameter takes the rest)."""
     tsegs = template.strip("/").lower().split("/")
     rsegs = route_path.strip("/").split("/")[1:]  # without "_jf"
+    served = _dispatched().get(route_path)
     for i, rseg in enumerate(rsegs):
         if re.fullmatch(r"<[^>]*:path>", rseg):
             return True
         if i >= len(tsegs):
             return False
-        if "{" not in tsegs[i] and rseg != tsegs[i]:
+        if "{" in tsegs[i] or rseg == tsegs[i]:
+            continue
+        if not (served and rseg.startswith("<") and served.match(template.strip("/").split("/")[i])):
             return False
     return len(rsegs) == len(tsegs)
 
@@ -210,6 +222,8 @@ def test_classification_follows_routes() -> None:
     assert _segments_agree("/Items/{itemId}", "_jf/items/<item_id:str>")
     assert not _segments_agree("/Items/Filters", "_jf/items/<item_id:str>")
     assert _segments_agree("/LiveTv/Programs/Recommended", "_jf/livetv/<rest:path>")
+    assert classify("GET", "/Videos/{itemId}/stream")[0] == IMPLEMENTED  # one handler for stream[.ext]
+    assert classify("GET", "/Videos/{itemId}/AdditionalParts")[0] == ABSENT
 
 
 def main() -> int:
