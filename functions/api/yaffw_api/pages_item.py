@@ -1,5 +1,5 @@
 """``GET /items/<id>``: a movie or episode (stream facts, play, played/favorite), a show (its
-seasons) or a season (its episodes)."""
+seasons) or a season (its episodes); each with its extras (trailers, featurettes...)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sanic.response import HTTPResponse
 
 from yaffw_api.context import deps
 from yaffw_api.pages_auth import page, user_of
-from yaffw_api.queries import items
+from yaffw_api.queries import extras, items
 from yaffw_api.templating import render
 
 bp = Blueprint("pages_item")
@@ -39,4 +39,6 @@ async def item(request: Request, item_id: str) -> HTTPResponse:
             pool, user, items.ItemQuery(parent_id=found["id"], sort="index", limit=MAX_CHILDREN)
         )
     template = {"series": "series.html", "season": "season.html"}.get(found["type"], "item.html")
-    return render(request, template, item=found, children=children, streams=stream_groups(found["streams"]))
+    owned = await extras.for_item(pool, user, found["id"])  # trailers, featurettes...: never library items
+    return render(request, template, item=found, children=children, streams=stream_groups(found["streams"]),
+                  extras=owned)  # fmt: skip
