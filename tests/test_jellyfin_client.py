@@ -21,6 +21,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
@@ -35,6 +36,7 @@ from yaffw.settings import Settings
 from yaffw_api.templating import duration as ui_duration
 from yaffw_api.templating import percent as ui_percent
 
+from tests import jellyfin_support as jf
 from tests._media_rows import make_user
 from tests._scan_helpers import make_library, make_scanner
 from tests.api_fixtures import http  # noqa: F401
@@ -46,6 +48,7 @@ from tests.jellyfin_client_support import (
     audited_requests,
     check_request_body,
     connect_and_login,
+    documented_path,
 )
 from tests.transcode_support import WorkerProcess
 
@@ -242,9 +245,11 @@ async def test_transcoding_url_plays_in_hls_js_without_any_header(
 
     context = await browser.new_context(base_url=api_url)
     requests_seen: list[dict[str, str]] = []
+    answers: list[tuple[str, str, int]] = []
     try:
         page = await context.new_page()
         page.on("request", lambda r: "/videos/" in r.url and requests_seen.append(r.headers))
+        page.on("response", lambda r: "/videos/" in r.url and answers.append((r.request.method, r.url, r.status)))
         page_url = f"{api_url}/__jellyfin_hls_test.html"
         html = HLS_PAGE.replace("SOURCE_URL", repr(transcoding_url))
         await page.route(page_url, lambda route: route.fulfill(status=200, content_type="text/html", body=html))
@@ -261,6 +266,10 @@ async def test_transcoding_url_plays_in_hls_js_without_any_header(
     finally:
         await context.close()
     assert requests_seen and not [h for h in requests_seen if "authorization" in h or "x-emby-token" in h]
+    for method, url, status in answers:  # playlists and segments: statuses Jellyfin documents
+        assert status in (200, 206), (method, url, status)
+        jf.response_schema(method, documented_path(urlsplit(url).path), 200)
+    assert {urlsplit(u).path.rsplit("/", 1)[-1] for _, u, _ in answers} >= {"master.m3u8", "main.m3u8"}
 
     # The app says it stopped; the encoder is let go.
     report = {"ItemId": library["hevc"], "MediaSourceId": source["Id"], "PlaySessionId": info["PlaySessionId"],
