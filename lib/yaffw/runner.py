@@ -43,6 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("up", help="start the whole stack locally")
     p.add_argument("--media", type=Path, default=None, help="media folder (default: a generated sample library)")
     p.add_argument("--port", type=int, default=8096, help="the api's port (the URL you open)")
+    p.add_argument("--host", default="127.0.0.1", help="the api's listen address (default: this machine only)")
     p.add_argument("--state-dir", type=Path, default=None, help="where private servers keep data")
     p.add_argument("--workers", type=int, default=1, help="transcode worker processes")
     p.add_argument("--tick", type=float, default=15.0, help="seconds between lease-reaper ticks")
@@ -60,8 +61,9 @@ async def _ensure_database(admin_dsn: str, name: str) -> str:
     return urlunparse(urlparse(admin_dsn)._replace(path="/" + name))
 
 
-async def _ensure_admin(dsn: str, name: str, password: str | None) -> str | None:
-    """Create the first admin if none exists; returns the password when it was generated here."""
+async def _ensure_admin(dsn: str, name: str, password: str | None) -> tuple[str | None, str | None]:
+    """Create the first admin if none exists. Returns the password when it was generated here, and
+    a warning when ``YAFFW_ADMIN_PASSWORD`` was given but cannot log in (an admin already existed)."""
     from yaffw.users import ensure_admin
 
     generated = None
@@ -70,9 +72,30 @@ async def _ensure_admin(dsn: str, name: str, password: str | None) -> str | None
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
     try:
         created = await ensure_admin(pool, name, password)
+        warning = None if created or generated else await admin_password_warning(pool, name, password)
     finally:
         await pool.close()
-    return generated if created else None
+    return (generated if created else None), warning
+
+
+async def admin_password_warning(pool: asyncpg.Pool, name: str, password: str) -> str | None:
+    """Why ``name``/``password`` (from YAFFW_ADMIN_USER/_PASSWORD) will not log in as an administrator,
+    or None when they will. The existing admin's password is never overwritten from the environment:
+    a variable left in a shell profile must not silently reset it at every start."""
+    from yaffw.passwords import verify_password
+
+    row = await pool.fetchrow("SELECT name, password_hash, is_admin, is_disabled FROM users WHERE lower(name) = "
+                              "lower($1)", name)  # fmt: skip
+    if row is None or not row["is_admin"] or row["is_disabled"]:
+        admins = [r["name"] for r in await pool.fetch("SELECT name FROM users WHERE is_admin AND NOT is_disabled")]
+        return (f"YAFFW_ADMIN_PASSWORD is set, but {name!r} is not an administrator here and one already exists "
+                f"({', '.join(admins)}): nothing was created or changed. Log in as that administrator.")  # fmt: skip
+    loop = asyncio.get_running_loop()
+    if await loop.run_in_executor(None, verify_password, password, row["password_hash"]):
+        return None
+    return (f"YAFFW_ADMIN_PASSWORD does not match the password of the existing administrator {row['name']!r}; "
+            "it was NOT changed and will not log in. Use the old password (and change it in the UI), or "
+            "start with a new --state-dir for a fresh installation.")  # fmt: skip
 
 
 async def _ensure_libraries(dsn: str, media: Path, sample: bool) -> list[str]:
@@ -130,7 +153,8 @@ def _children(settings: Settings, args: argparse.Namespace, logs: Path) -> list[
         return Child(name, argv, env, logs / f"{name}.log", f"http://127.0.0.1:{port}" if port else None)
 
     children = [
-        child("api-1", [py, str(ROOT / "functions/api/main.py")], api_ports[0], host=settings.host),
+        # Only the user's URL may listen beyond loopback, and only when --host says so.
+        child("api-1", [py, str(ROOT / "functions/api/main.py")], api_ports[0], host=args.host),
         child("api-2", [py, str(ROOT / "functions/api/main.py")], api_ports[1]),
         child("scan", [py, "-m", "yaffw.cli", "function", "scan"], scan_port),
         child("lease-reaper", [py, "-m", "yaffw.cli", "function", "lease-reaper"], reaper_port),
@@ -208,7 +232,9 @@ def run(args: argparse.Namespace) -> int:
         applied = asyncio.run(migrate(settings.database_url or ""))
         log.info("migrations applied: %s", ", ".join(applied) or "none pending")
         dsn = settings.database_url or ""
-        generated = asyncio.run(_ensure_admin(dsn, settings.admin_user, settings.admin_password))
+        generated, admin_warning = asyncio.run(_ensure_admin(dsn, settings.admin_user, settings.admin_password))
+        if admin_warning:
+            log.warning("%s", admin_warning)
         library_ids = asyncio.run(_ensure_libraries(dsn, media, is_sample))
 
         supervisor = Supervisor(_children(settings, args, logs))
@@ -222,8 +248,12 @@ def run(args: argparse.Namespace) -> int:
             if c.url:
                 print(f"  {c.name}: {c.url}", flush=True)
         print(f"\nOpen http://127.0.0.1:{args.port}/ and log in as {settings.admin_user}", flush=True)
+        if args.host != "127.0.0.1":
+            print(f"  (listening on {args.host}: reachable from other machines)", flush=True)
         if generated:
             print(f"  generated admin password (shown once): {generated}", flush=True)
+        elif admin_warning:
+            print(f"  WARNING: {admin_warning}", flush=True)
         elif settings.admin_password is None:
             print("  (admin already exists; use its password)", flush=True)
         print(f"Logs: {logs}", flush=True)
