@@ -6,6 +6,7 @@ client made through the library's own connect and login calls.
 
 from __future__ import annotations
 
+import copy
 import re
 import threading
 from collections.abc import Iterator
@@ -83,6 +84,17 @@ CHROME_PROFILE: dict[str, Any] = {
         {"Format": "ssa", "Method": "External"},
     ],
 }  # fmt: skip
+
+
+def chrome_profile(max_width: int) -> dict[str, Any]:
+    """:data:`CHROME_PROFILE` for a player no wider than ``max_width`` (Jellyfin Web adds this H.264
+    condition when it knows the player's size): the transcode stays small on a busy test machine."""
+    profile = copy.deepcopy(CHROME_PROFILE)
+    h264 = next(p for p in profile["CodecProfiles"] if p.get("Codec") == "h264")
+    h264["Conditions"].append({"Condition": "LessThanEqual", "Property": "Width", "Value": str(max_width),
+                               "IsRequired": False})  # fmt: skip
+    return profile
+
 
 # The legacy ``/Users/{userId}/…`` paths this library calls. Jellyfin 10.11 still serves them but
 # leaves them out of its document; each answers exactly what its documented successor does.

@@ -47,6 +47,7 @@ from tests.jellyfin_client_support import (
     ResponseAudit,
     audited_requests,
     check_request_body,
+    chrome_profile,
     connect_and_login,
     documented_path,
 )
@@ -235,7 +236,7 @@ async def test_transcoding_url_plays_in_hls_js_without_any_header(
     client, _ = jelly
     api = client.jellyfin
     # HEVC is not in Chrome's profile: yaffw transcodes, and says where the stream is.
-    info = await call(api.get_play_info, library["hevc"], profile=CHROME_PROFILE)
+    info = await call(api.get_play_info, library["hevc"], profile=chrome_profile(max_width=640))
     [source] = info["MediaSources"]
     assert source["SupportsDirectPlay"] is False and source["SupportsTranscoding"] is True
     assert source["TranscodingSubProtocol"] == "hls" and source["TranscodingContainer"] == "ts"
@@ -260,6 +261,7 @@ async def test_transcoding_url_plays_in_hls_js_without_any_header(
         await _until(page, f"!v.seeking && v.currentTime > {target + 1.0}", "no playback after the seek to 50%")
         await page.evaluate("document.getElementById('video').pause()")
         await page.screenshot(path=str(artifacts / "jellyfin-hls-js.png"))
+        assert await page.evaluate("document.getElementById('video').videoWidth") <= 640
         seen = await page.evaluate("window.__seen")
         assert seen["fatal"] == [], seen
         assert seen["frags"] >= 2, seen
