@@ -24,7 +24,7 @@ from yaffw.settings import Settings
 from tests import jellyfin_support as jf
 from tests._media_rows import insert_item, make_library, make_user
 from tests.api_fixtures import http, no_login_limits, replica2  # noqa: F401
-from tests.jellyfin_client_support import CHROME_PROFILE, validate_media_aware
+from tests.jellyfin_client_support import CHROME_PROFILE, chrome_profile, validate_media_aware
 from tests.transcode_support import WorkerProcess, playlist_segments, probe_segment
 
 pytestmark = pytest.mark.timeout(240)
@@ -82,7 +82,8 @@ async def test_login_on_one_replica_play_on_the_other_logout_refused_by_both(
     validate_media_aware(stream)
 
     # HLS on the other replica, the way a player does it: the TranscodingUrl alone, no headers.
-    r = await http.post(f"{replica2}/Items/{hevc}/PlaybackInfo", json=body, headers=headers)
+    small = {**body, "DeviceProfile": chrome_profile(max_width=640)}  # a small encode on a busy machine
+    r = await http.post(f"{replica2}/Items/{hevc}/PlaybackInfo", json=small, headers=headers)
     assert r.status_code == 200, r.text
     info = jf.validate(r)
     source = info["MediaSources"][0]
