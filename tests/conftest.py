@@ -6,6 +6,8 @@
   CI is). Each run gets its own database and its own Redis key prefix.
 - S3: moto's standalone server on a free port, spoken to over HTTP by boto3.
 - Media: generated once with FFmpeg's test sources, cached between runs under ~/.cache.
+- HOME: a scratch folder for the whole run (``tests.home_guard``), so nothing can create or use the
+  user's real ``~/.local/state/yaffw``; the run fails if that folder appears anyway.
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ from yaffw.local_services import PrivatePostgres, PrivateRedis, free_port, port_
 from yaffw.migrations import migrate
 from yaffw.settings import Settings
 
+from tests import home_guard
 from tests.processes import stop_process
+
+home_guard.isolate()  # before any fixture builds Settings or starts a process
 
 pytest_plugins = ["tests.browser"]  # Chromium fixtures for the web UI tests
 
@@ -84,7 +89,7 @@ def postgres_admin_dsn(_scratch: Path) -> Iterator[str]:
     if port_open(parsed.hostname or "127.0.0.1", parsed.port or 5432):
         yield dsn
         return
-    pg = PrivatePostgres(_scratch / "pg", free_port()).start()
+    pg = PrivatePostgres(_scratch / "pg", free_port(), fsync=False).start()  # faster; tests may lose it
     try:
         yield pg.dsn
     finally:
@@ -343,8 +348,14 @@ def _our_ffmpeg() -> list[Any]:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Fail the run if an FFmpeg it started is still running once every fixture has been torn
-    down (issue 6: "after the whole suite no FFmpeg process is left running"); then end them."""
+    down (issue 6: "after the whole suite no FFmpeg process is left running"); then end them.
+    Also fail it if the user's real yaffw state folder was created or changed (issue 14)."""
     import psutil
+
+    touched = home_guard.check()
+    home_guard.cleanup()
+    if touched:
+        _report(session, touched)
 
     deadline = time.monotonic() + FFMPEG_EXIT_GRACE
     left = _our_ffmpeg()
@@ -360,8 +371,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             proc.kill()
         except psutil.Error:  # it exited meanwhile
             continue
+    _report(session, f"FFmpeg still running after the test run ({len(left)}):\n" + "\n".join(lines))
+
+
+def _report(session: pytest.Session, message: str) -> None:
+    """Print ``message`` in red and make the run fail."""
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    message = f"FFmpeg still running after the test run ({len(left)}):\n" + "\n".join(lines)
     if reporter is not None:
         reporter.write_line(message, red=True, bold=True)
     else:

@@ -16,7 +16,7 @@ import pytest
 import redis
 from yaffw.cli import build_parser
 from yaffw.local_services import PrivatePostgres, PrivateRedis, free_port
-from yaffw.runner import _children
+from yaffw.runner import _children, admin_password_warning
 from yaffw.settings import Settings
 
 
@@ -103,3 +103,16 @@ def test_up_listens_on_loopback_unless_told(tmp_path: Path) -> None:
         children = {c.name: c for c in _children(settings, args, tmp_path)}
         assert children["api-1"].env["YAFFW_HOST"] == host
         assert all(c.env["YAFFW_HOST"] == "127.0.0.1" for name, c in children.items() if name != "api-1")
+
+
+async def test_admin_password_that_cannot_log_in_is_reported(clean_db: asyncpg.Pool) -> None:
+    from yaffw.users import insert
+
+    await insert(clean_db, "boss", "old password", is_admin=True)
+    await insert(clean_db, "kid", "kid password")
+    assert await admin_password_warning(clean_db, "Boss", "old password") is None
+    warning = await admin_password_warning(clean_db, "boss", "new password")
+    assert warning and "does not match" in warning and "NOT changed" in warning
+    warning = await admin_password_warning(clean_db, "kid", "kid password")
+    assert warning and "not an administrator" in warning and "boss" in warning
+    assert await admin_password_warning(clean_db, "nobody", "x")
