@@ -12,7 +12,7 @@ from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty
-from yaffw.errors import BadInput, NotFound
+from yaffw.errors import Forbidden, NotFound
 
 from yaffw_api import login
 from yaffw_api.auth import User
@@ -181,6 +181,7 @@ async def sessions_list(request: Request) -> HTTPResponse:
 
 
 def check_user_param(user: User, value: str | None) -> None:
-    """A ``userId`` parameter naming someone else is refused unless the caller is an administrator."""
+    """A ``userId`` parameter naming someone else is refused (403, as Jellyfin) unless the caller is an
+    administrator. :raises BadInput: for a malformed id."""
     if value and parse_id(value, "user", bad_input=True) != user.id and not user.is_admin:
-        raise BadInput("userId must be the caller")
+        raise Forbidden("userId must be the caller")
