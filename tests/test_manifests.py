@@ -430,3 +430,24 @@ def test_only_the_api_reaches_workers_and_only_functions_reach_data() -> None:
     for doc in WORKLOADS:
         if pod_labels(doc).get("yaffw.io/data-access") == "true":
             assert all(is_own_image(c) for c in containers(pod_spec(doc))), repr(doc)
+
+
+KNATIVE_DATA_PLANE = {"knative-serving", "kourier-system", "knative-eventing"}
+
+
+@pytest.mark.parametrize("name", ["yaffw-scan", "yaffw-lease-reaper"])
+def test_only_knatives_data_plane_calls_scan_and_the_reaper(name: str) -> None:
+    """The Broker reaches these functions through Knative's gateway and activator; no pod of the
+    yaffw namespace (the api, a worker) may call them directly (issue 14)."""
+    policies = [p.data for p in objects(DOCS, "NetworkPolicy")]
+    labels = pod_labels(Doc(ROOT, one(DOCS, "Service", name, "serving.knative.dev/v1")))
+    guarding = [p for p in policies if p["spec"]["podSelector"]["matchLabels"].items() <= labels.items()]
+    assert guarding, f"no NetworkPolicy guards {name}"
+    for policy in guarding:
+        assert "Ingress" in policy["spec"]["policyTypes"]
+        for peer in _allowed_from(policy):
+            assert set(peer) == {"namespaceSelector"}, f"{name} admits pods of its own namespace: {peer}"
+            assert peer["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"] in KNATIVE_DATA_PLANE
+    # The Triggers that deliver to them go through the Broker (so through that data plane).
+    subscribers = {t["spec"]["subscriber"]["ref"]["name"] for t in (d.data for d in objects(DOCS, "Trigger"))}
+    assert name in subscribers

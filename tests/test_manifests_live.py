@@ -158,6 +158,31 @@ def test_stream_source_reads_events_without_a_password_and_the_transform_restore
         jsonata.Jsonata(expression).evaluate({**wrapped, "data": ["other", "{}"]})
 
 
+def test_passwordless_user_cannot_destroy_or_claim_the_event_stream(manifest_redis: int) -> None:
+    """Only the adapter's four commands: whoever reaches Redis without a password cannot delete,
+    trim or reset the stream or its groups, nor claim entries another consumer holds (issue 14)."""
+    stream, group = one(DOCS, "RedisStreamSource", "yaffw-events")["spec"]["stream"], "acl-test"
+    adapter, functions = _client(manifest_redis), _functions_client(manifest_redis)
+    adapter.xgroup_create(stream, group, id="$", mkstream=True)
+    event = events.build(events.SCAN_REQUESTED, "/yaffw/api", {"library_id": str(uuid.uuid4())})
+    events.publish_sync(functions, KEYS.events, event)
+    ((_, ((entry_id, _),)),) = adapter.xreadgroup(group, "a", {stream: ">"}, count=1)
+    forbidden = [
+        ("DEL", stream), ("UNLINK", stream), ("XTRIM", stream, "MAXLEN", "0"), ("XDEL", stream, entry_id),
+        ("XGROUP", "DESTROY", stream, group), ("XGROUP", "SETID", stream, group, "0"),
+        ("XGROUP", "DELCONSUMER", stream, group, "a"), ("XGROUP", "CREATECONSUMER", stream, group, "b"),
+        ("XCLAIM", stream, group, "b", "0", entry_id), ("XAUTOCLAIM", stream, group, "b", "0", "0-0"),
+        ("XADD", stream, "*", "event", "{}"), ("RENAME", stream, "elsewhere"), ("FLUSHALL",),
+        ("EVAL", "return redis.call('DEL', KEYS[1])", "1", stream),
+    ]  # fmt: skip
+    for command in forbidden:
+        with pytest.raises(redis_sync.exceptions.NoPermissionError):
+            adapter.execute_command(*command)
+    assert adapter.xack(stream, group, entry_id) == 1  # what it needs still works
+    assert functions.xlen(stream) >= 1 and any(g["name"] == group for g in functions.xinfo_groups(stream))
+    functions.xgroup_destroy(stream, group)
+
+
 def test_ping_becomes_a_lease_tick() -> None:
     jsonata = pytest.importorskip("jsonata", reason="jsonata-python (test extra) is needed")
     ping = {
