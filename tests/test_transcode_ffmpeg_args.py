@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import http.server
 import os
+import re
 import subprocess
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
+import av
+import av.error
 import pytest
-from yaffw.media import ffmpeg, hls
+from yaffw.errors import BadInput
+from yaffw.media import ffmpeg, hls, keyframes
+
+ROOT = Path(__file__).resolve().parents[1]
 
 V720 = hls.Variant("720p", 1280, 720, 4_000_000, 6_128_000, "avc1.64001f,mp4a.40.2")
 STARTS = [0.0, 6.0, 12.0, 18.0]
 AUDIO = {"codec": "aac", "channels": 2, "bitrate": 128_000, "stream_index": 1}
-COMMON_IN = ["-fflags", "+genpts", "-i", "/m/film.mkv", "-copyts", "-start_at_zero", "-avoid_negative_ts",
-             "disabled", "-muxdelay", "0", "-muxpreload", "0", "-max_muxing_queue_size", "4096",
+COMMON_IN = ["-fflags", "+genpts", "-protocol_whitelist", "file", "-i", "/m/film.mkv", "-copyts", "-start_at_zero",
+             "-avoid_negative_ts", "disabled", "-muxdelay", "0", "-muxpreload", "0", "-max_muxing_queue_size", "4096",
              "-map", "0:V:0"]  # fmt: skip
 RATE = ["-b:v", "4000000", "-maxrate", "6000000", "-bufsize", "12000000"]
 KEYS = ["-force_key_frames", "12.000000,18.000000"]
@@ -94,6 +104,45 @@ def test_software_arguments_run_for_real(tmp_path, sample_media):
     out = subprocess.run(ffmpeg.build(spec, ffmpeg.Software()), capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["0.ts", "1.ts"]
+
+
+@pytest.fixture
+def http_trap() -> Iterator[tuple[str, list[str]]]:
+    """An HTTP server on loopback that records every request path (a stand-in for an internal
+    service a media file would like the server to fetch from)."""
+    seen: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_error(404)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_ffmpeg_ffprobe_and_pyav_open_only_local_files(http_trap, tmp_path) -> None:
+    """Every way yaffw runs FFmpeg refuses a non-file input (issue 14: -protocol_whitelist)."""
+    base, seen = http_trap
+    spec = _spec(source=f"{base}/encode.mkv", out_dir=tmp_path)
+    out = subprocess.run(ffmpeg.build(spec, ffmpeg.Software()), capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0 and "whitelist" in out.stderr, out.stderr
+    with pytest.raises(BadInput):
+        asyncio.run(keyframes.probe(f"{base}/keyframes.mkv", timeout=30))
+    # PyAV (the scan's probe and stills) opens with the same whitelist.
+    with pytest.raises(av.error.FFmpegError):
+        av.open(f"{base}/pyav.mkv", container_options=ffmpeg.PYAV_OPTIONS)
+    assert seen == []
+    for source in [*(ROOT / "lib").rglob("*.py"), *(ROOT / "functions").rglob("*.py")]:
+        for call in re.findall(r"av\.open\([^\n]*", source.read_text()):
+            assert "PYAV_OPTIONS" in call, f"{source}: {call}"
 
 
 def _has_gpu() -> bool:

@@ -188,6 +188,15 @@ def _audio(spec: EncodeSpec) -> list[str]:
     return [*mapping, "-c:a", encoder, "-b:a", str(int(spec.audio.get("bitrate") or 128_000)), "-ac", str(channels)]
 
 
+# The only protocol any input may use. FFmpeg already confines what a local playlist (HLS, concat,
+# SDP) may open to local files, but not the top-level input: a source that is, or is made into, a
+# URL (``http:``, ``tcp:``, ``rtmp:``…) would make the server fetch it. Nested opens inherit this
+# list. Used by every FFmpeg/ffprobe command line and every PyAV open (:data:`PYAV_OPTIONS`).
+INPUT_PROTOCOLS = "file"
+INPUT_OPTIONS = ["-protocol_whitelist", INPUT_PROTOCOLS]
+PYAV_OPTIONS = {"protocol_whitelist": INPUT_PROTOCOLS}
+
+
 def build(spec: EncodeSpec, hw: HwAccel) -> list[str]:
     """The full FFmpeg command line (``argv``) for ``spec`` on ``hw``."""
     v = spec.variant
@@ -196,7 +205,7 @@ def build(spec: EncodeSpec, hw: HwAccel) -> list[str]:
     args = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-loglevel", "warning", "-y"]
     if transcode:
         args += hw.decode_args()
-    args += [*_seek(spec), "-fflags", "+genpts", "-i", spec.source,
+    args += [*_seek(spec), "-fflags", "+genpts", *INPUT_OPTIONS, "-i", spec.source,
              "-copyts", "-start_at_zero", "-avoid_negative_ts", "disabled", "-muxdelay", "0", "-muxpreload", "0",
              "-max_muxing_queue_size", "4096"]  # fmt: skip
     if spec.has_video:

@@ -15,6 +15,7 @@ from typing import Any
 import asyncpg
 
 from yaffw.errors import BadInput
+from yaffw.media.ffmpeg import INPUT_OPTIONS
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ async def probe(path: str, timeout: float = PROBE_TIMEOUT) -> list[float]:
     started = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
         "ffprobe", "-loglevel", "error", "-select_streams", "V:0", "-show_entries", "packet=pts_time,flags",
-        "-fflags", "+genpts", "-of", "csv=print_section=0", path,
+        "-fflags", "+genpts", "-of", "csv=print_section=0", *INPUT_OPTIONS, path,
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:

@@ -21,6 +21,7 @@ import av
 import av.error
 
 from yaffw.errors import YaffwError
+from yaffw.media.ffmpeg import PYAV_OPTIONS
 from yaffw.media.stills import PICTURE_CODECS, Still, grab
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,7 @@ def probe(path: str | os.PathLike[str], *, check_end: bool = True, still_at: flo
     if size == 0:
         raise MediaError("empty file")
     try:
-        with av.open(os.fspath(path), metadata_errors="replace") as container:
+        with av.open(os.fspath(path), metadata_errors="replace", container_options=PYAV_OPTIONS) as container:
             duration = container.duration / av.time_base if container.duration else None
             streams = tuple(_stream(s) for s in container.streams)
             if not any(s.type in ("video", "audio") for s in streams):

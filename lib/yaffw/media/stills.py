@@ -10,6 +10,8 @@ from typing import Any
 import av
 import av.error
 
+from yaffw.media.ffmpeg import PYAV_OPTIONS
+
 MAX_WIDTH = 1280
 # Cover art rides in video streams too; it is not a frame of the film.
 PICTURE_CODECS = frozenset({"mjpeg", "png", "bmp", "gif", "webp"})
@@ -63,7 +65,7 @@ def image_size(path: str | os.PathLike[str]) -> tuple[int, int]:
     :raises ValueError: if it is not an image. :raises OSError: if it cannot be read.
     """
     try:
-        with av.open(os.fspath(path)) as container:
+        with av.open(os.fspath(path), container_options=PYAV_OPTIONS) as container:
             stream = container.streams.video[0]
             return stream.codec_context.width, stream.codec_context.height
     except (av.error.FFmpegError, IndexError) as exc:
