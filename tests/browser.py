@@ -320,12 +320,26 @@ async def user_page(open_page: OpenPage) -> Any:
     return await open_page(VIEWER[0])
 
 
+async def wait_for_js(page: Any, expression: str, timeout: float = 30_000) -> None:
+    """Poll ``expression`` until it is truthy (``timeout`` in ms, like Playwright's).
+
+    ``page.wait_for_function`` evaluates its string with ``eval`` inside the page, which the
+    pages' Content-Security-Policy (no 'unsafe-eval') forbids; ``page.evaluate`` goes through the
+    DevTools protocol, which CSP does not govern. :raises TimeoutError: with the expression.
+    """
+    deadline = time.monotonic() + timeout / 1000
+    while not await page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{expression!r} still false after {timeout / 1000:.0f} s")
+        await asyncio.sleep(0.05)
+
+
 async def screenshot(page: Any, artifacts: Path, name: str) -> Path:
     """A full-page PNG under ``artifacts``, after the page's images (lazy ones too) have loaded."""
     # A full-page shot does not scroll, so lazy images below the fold would stay placeholders.
     await page.evaluate("document.querySelectorAll('img[loading=lazy]').forEach(i => { i.loading = 'eager'; })")
     await page.wait_for_load_state("networkidle")
-    await page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+    await wait_for_js(page, "Array.from(document.images).every(i => i.complete)")
     path = artifacts / f"ui-{name}.png"
     await page.screenshot(path=str(path), full_page=True)
     return path

@@ -18,7 +18,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 from yaffw import sessions
 
 from tests._media_rows import insert_item, make_library, make_user
-from tests.browser import signed_in_page, start_playing
+from tests.browser import signed_in_page, start_playing, wait_for_js
 from tests.transcode_support import (
     WorkerProcess,
     get_segment,
@@ -91,9 +91,9 @@ def worker(settings, _scratch) -> WorkerProcess:
 async def _until(page, condition: str, what: str) -> None:
     """Wait for ``condition`` on the video element ``v``; on timeout, fail with what hls.js said."""
     try:
-        await page.wait_for_function(f"(() => {{ const v = document.getElementById('video'); return {condition}; }})()",
-                                     timeout=PLAY_TIMEOUT_MS)  # fmt: skip
-    except PlaywrightTimeout:
+        await wait_for_js(page, f"(() => {{ const v = document.getElementById('video'); return {condition}; }})()",
+                          timeout=PLAY_TIMEOUT_MS)  # fmt: skip
+    except (PlaywrightTimeout, TimeoutError):
         state = await page.evaluate(
             "({hls: window.__hlsSeen, t: document.getElementById('video').currentTime,"
             " error: document.getElementById('player-error').textContent})"
@@ -118,7 +118,7 @@ async def test_hls_js_plays_seeks_and_segments_add_up(method, browser, api_url, 
         await page.route("**/api/items/*/playback", _cap_height)
         await page.goto(f"/items/{item_id}/play")
         player = page.locator("#player")
-        await page.wait_for_function(f"document.getElementById('player').dataset.method === '{method}'")
+        await wait_for_js(page, f"document.getElementById('player').dataset.method === '{method}'")
         sid = await player.get_attribute("data-session")
         assert (await sessions.get(redis, keys, sid)).method == method
 

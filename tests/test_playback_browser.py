@@ -16,6 +16,7 @@ from playwright.async_api import async_playwright, expect
 from yaffw import sessions
 
 from tests._media_rows import insert_item, make_library, make_user
+from tests.browser import wait_for_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -53,7 +54,7 @@ async def _start_playing(page: Any) -> None:
     """Click the play overlay if the browser refused to start without a gesture."""
     overlay = page.locator("#click-to-play")
     try:
-        await page.wait_for_function("document.getElementById('video').currentTime > 0.3", timeout=5000)
+        await wait_for_js(page, "document.getElementById('video').currentTime > 0.3", timeout=5000)
     except Exception:
         if await overlay.is_visible():
             await overlay.click()
@@ -84,7 +85,7 @@ async def test_play_seek_leave_resume(chromium, api_url, pool, redis, keys, sett
     await expect(player).to_have_attribute("data-method", "direct_play")
     await expect(page.locator("#playback-info")).to_contain_text("Direct play")
     await _start_playing(page)
-    await page.wait_for_function("document.getElementById('video').currentTime > 1.0")
+    await wait_for_js(page, "document.getElementById('video').currentTime > 1.0")
     sid = await player.get_attribute("data-session")
     assert (await sessions.get(redis, keys, sid)).method == "direct_play"
 
@@ -94,9 +95,9 @@ async def test_play_seek_leave_resume(chromium, api_url, pool, redis, keys, sett
 
     # Seek: the new position is reported (and time goes on from there).
     await page.evaluate("() => { const v = document.getElementById('video'); v.currentTime = 12; }")
-    await page.wait_for_function("document.getElementById('video').currentTime > 12.3")
+    await wait_for_js(page, "document.getElementById('video').currentTime > 12.3")
     await page.evaluate("() => document.getElementById('video').pause()")
-    await page.wait_for_function("parseFloat(document.getElementById('player').dataset.reported) >= 12")
+    await wait_for_js(page, "parseFloat(document.getElementById('player').dataset.reported) >= 12")
     paused_at = await page.evaluate("document.getElementById('video').currentTime")
     assert 12 <= paused_at < 27  # before 90 %, or the item would be marked played instead
     await page.screenshot(path=str(artifacts / "playback-playing.png"))
@@ -124,7 +125,7 @@ async def test_play_seek_leave_resume(chromium, api_url, pool, redis, keys, sett
     await page.click("#resume-yes")
     await expect(dialog).to_be_hidden()
     await _start_playing(page)
-    await page.wait_for_function(f"document.getElementById('video').currentTime >= {paused_at - 0.5:.2f}")
+    await wait_for_js(page, f"document.getElementById('video').currentTime >= {paused_at - 0.5:.2f}")
 
     # Stop ends the session and returns to the item page.
     sid2 = await player.get_attribute("data-session")
