@@ -3,7 +3,8 @@
 - ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy`` on everything: a browser must never
   guess that a JSON answer or a media file is HTML, and a URL carrying a media token must not leak
   to another site through ``Referer``.
-- ``Content-Security-Policy`` on HTML pages: scripts only from our own origin (the templates carry
+- ``Content-Security-Policy`` on HTML pages: images also from the S3 endpoint's origin (image
+  requests are redirected to presigned URLs there); scripts only from our own origin (the templates carry
   no inline script and no ``on…=`` handler; htmx ``hx-on`` is not used either, it evaluates
   strings), no framing (``frame-ancestors 'none'`` against clickjacking). Inline *styles* stay
   allowed: templates set progress-bar widths and hues in ``style=`` attributes, which cannot run
@@ -17,16 +18,19 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+from urllib.parse import urlparse
+
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
 from yaffw_api.client_address import is_https
 
-PAGE_POLICY = "; ".join((
+_PAGE_POLICY = (
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
+    "img-src 'self' data: blob:{images}",
     "media-src 'self' blob:",
     "worker-src 'self' blob:",
     "connect-src 'self'",
@@ -34,7 +38,7 @@ PAGE_POLICY = "; ".join((
     "base-uri 'self'",
     "form-action 'self'",
     "frame-ancestors 'none'",
-))  # fmt: skip
+)
 OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 COMMON = {
@@ -44,14 +48,25 @@ COMMON = {
 }
 
 
+@lru_cache(maxsize=4)
+def page_policy(s3_endpoint_url: str | None) -> str:
+    """The pages' policy; ``s3_endpoint_url``'s origin serves images (presigned redirects)."""
+    images = ""
+    if s3_endpoint_url:
+        parsed = urlparse(s3_endpoint_url)
+        images = f" {parsed.scheme}://{parsed.netloc}"
+    return "; ".join(_PAGE_POLICY).format(images=images)
+
+
 def apply(request: Request, response: HTTPResponse) -> None:
     """Add the headers to ``response`` (headers a handler set itself are kept)."""
     for name, value in COMMON.items():
         response.headers.setdefault(name, value)
     content_type = (response.content_type or response.headers.get("content-type") or "").lower()
-    policy = PAGE_POLICY if content_type.startswith("text/html") else OTHER_POLICY
+    settings = request.app.ctx.deps.settings
+    policy = page_policy(settings.s3_endpoint_url) if content_type.startswith("text/html") else OTHER_POLICY
     response.headers.setdefault("Content-Security-Policy", policy)
-    if request.app.ctx.deps.settings.secure_cookies or is_https(request):
+    if settings.secure_cookies or is_https(request):
         for cookie in response.cookies.cookies:
             cookie.secure = True
 
