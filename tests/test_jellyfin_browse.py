@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 from yaffw.settings import Settings
@@ -117,9 +118,11 @@ async def test_views_items_sort_page_fields(http: httpx.AsyncClient, api_url: st
 
     # Bad parameters are 400; other users' libraries are 404 or absent.
     for params in ({"Limit": "abc"}, {"StartIndex": "-1"}, {"ParentId": "zzz"}, {"Ids": "nope"},
-                   {"Recursive": "maybe"}, {"userId": hx(data.users["bob"])}, {"SearchTerm": "a\x00b"}):  # fmt: skip
+                   {"Recursive": "maybe"}, {"SearchTerm": "a\x00b"}):  # fmt: skip
         await alice.get("/Items", 400, **params)
-    await alice.get(f"/Users/{hx(data.users['bob'])}/Items", 400)
+    # Another user's id is forbidden, as in Jellyfin.
+    await alice.get("/Items", 403, userId=hx(data.users["bob"]))
+    await alice.get(f"/Users/{hx(data.users['bob'])}/Items", 403)
     secret, private = hx(data.items["secret"]), hx(data.libraries["Private"])
     await alice.get("/Items", 404, ParentId=private)
     await alice.get("/Items", 404, ParentId=secret)
@@ -139,8 +142,8 @@ async def put_userdata(http: httpx.AsyncClient, url: str, headers: dict[str, str
     assert r.status_code == 200, r.text
 
 
-async def test_detail_home_rows_and_shows(http: httpx.AsyncClient, api_url: str, data: Seed,
-                                          settings: Settings) -> None:  # fmt: skip
+async def test_detail_home_rows_and_shows(http: httpx.AsyncClient, api_url: str, data: Seed, settings: Settings,
+                                          clean_db: asyncpg.Pool) -> None:  # fmt: skip
     alice = await client(http, api_url, "alice")
     me, it = hx(data.users["alice"]), {k: hx(v) for k, v in data.items.items()}
     movies, shows = hx(data.libraries["Movies"]), hx(data.libraries["Shows"])
@@ -239,8 +242,21 @@ async def test_detail_home_rows_and_shows(http: httpx.AsyncClient, api_url: str,
     assert theme["ThemeSongsResult"]["Items"] == [] and theme["ThemeVideosResult"]["OwnerId"] == it["big"]
     assert await alice.get(f"/Items/{it['big']}/SpecialFeatures") == []
     assert await alice.get(f"/Items/{it['big']}/LocalTrailers") == []
-    assert await alice.get(f"/Users/{me}/Items/{it['big']}/SpecialFeatures",
-                           as_path=f"/Items/{it['big']}/SpecialFeatures") == []  # fmt: skip
+
+    # Extras the scan linked to a film: trailers, special features, theme videos.
+    for name, kind in (("Big Trailer", "trailer"), ("Making Of", "behind_the_scenes"), ("Theme", "theme_video")):
+        await clean_db.execute(
+            "INSERT INTO media_items (library_id, type, name, sort_name, owner_id, extra_kind, duration_seconds, "
+            "date_added) VALUES ($1, 'video', $2, lower($2), $3, $4, 5.0, '2000-01-01')",
+            data.libraries["Movies"], name, data.items["big"], kind,
+        )  # fmt: skip
+    trailers = await alice.get(f"/Items/{it['big']}/LocalTrailers")
+    assert [(t["Name"], t["Type"], t["ExtraType"]) for t in trailers] == [("Big Trailer", "Video", "Trailer")]
+    features = await alice.get(f"/Users/{me}/Items/{it['big']}/SpecialFeatures",
+                               as_path=f"/Items/{it['big']}/SpecialFeatures")  # fmt: skip
+    assert [(f["Name"], f["ExtraType"]) for f in features] == [("Making Of", "BehindTheScenes")]
+    theme = await alice.get(f"/Items/{it['big']}/ThemeMedia")
+    assert [v["Name"] for v in theme["ThemeVideosResult"]["Items"]] == ["Theme"]
 
 
 EMPTY_FOR_USERS = [

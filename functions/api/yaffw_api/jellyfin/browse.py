@@ -375,9 +375,8 @@ async def filters2(request: Request) -> HTTPResponse:
 # ---------------------------------------------------------------------------------------------- extras yaffw lacks
 
 
-async def _visible_or_library(request: Request, item_id: str, user_id: str | None = None) -> str:
+async def _visible_or_library(pool: Conn, user: User, item_id: str) -> str:
     """The item's canonical id if the caller can see it (an item or a library). :raises NotFound:"""
-    user, pool, _ = await caller(request, user_id)
     item_id = parse_id(item_id)
     try:
         await visible_item(pool, user, item_id, "i.id")
@@ -387,27 +386,49 @@ async def _visible_or_library(request: Request, item_id: str, user_id: str | Non
     return item_id
 
 
+SPECIAL_FEATURES = tuple(k for k in dto.EXTRA_TYPES if k not in ("trailer", "theme_video"))
+
+
+async def extras(request: Request, item_id: str, kinds: tuple[str, ...], user_id: str | None = None,
+                 ) -> tuple[str, list[dict[str, Any]]]:  # fmt: skip
+    """(the owner's id, DTOs of its extras of ``kinds``): trailers, featurettes... that the scan linked to it."""
+    user, pool, sid = await caller(request, user_id)
+    owner = await _visible_or_library(pool, user, item_id)
+    opts = dto.options(request, user, client=jfauth.client_info(request).client)
+    query = item_queries.ItemQuery(owner_id=owner, extra_kinds=kinds, sort="name", order="asc", limit=MAX_LIMIT,
+                                   recursive=True, with_details=True)  # fmt: skip
+    rows, _ = await item_queries.list_items(pool, user, query)
+    return owner, await dtos(pool, rows, sid, opts)
+
+
 @bp.get("/items/<item_id:str>/similar")
 async def similar(request: Request, item_id: str) -> HTTPResponse:
     """yaffw does not recommend: no similar items."""
-    await _visible_or_library(request, item_id)
+    user, pool, _ = await caller(request)
+    await _visible_or_library(pool, user, item_id)
     arg_int(request, "Limit", None)
     return query_result([], 0, 0)
 
 
 @bp.get("/items/<item_id:str>/thememedia")
 async def theme_media(request: Request, item_id: str) -> HTTPResponse:
-    """No theme songs or videos."""
-    owner = dto.jf_id(await _visible_or_library(request, item_id))
-    empty = {"Items": [], "TotalRecordCount": 0, "StartIndex": 0, "OwnerId": owner}
-    return reply({"ThemeVideosResult": empty, "ThemeSongsResult": empty, "SoundtrackSongsResult": empty})
+    """Theme videos (extras named so); yaffw keeps no theme songs."""
+    owner, videos = await extras(request, item_id, ("theme_video",))
+    owner_hex = dto.jf_id(owner)
+    empty = {"Items": [], "TotalRecordCount": 0, "StartIndex": 0, "OwnerId": owner_hex}
+    themed = {"Items": videos, "TotalRecordCount": len(videos), "StartIndex": 0, "OwnerId": owner_hex}
+    return reply({"ThemeVideosResult": themed, "ThemeSongsResult": empty, "SoundtrackSongsResult": empty})
 
 
 @bp.get("/items/<item_id:str>/specialfeatures")
 @bp.get("/users/<user_id:str>/items/<item_id:str>/specialfeatures", name="special_features_legacy")
-@bp.get("/items/<item_id:str>/localtrailers", name="local_trailers")
+async def special_features(request: Request, item_id: str, user_id: str | None = None) -> HTTPResponse:
+    """The item's extras other than trailers: featurettes, behind the scenes, deleted scenes..."""
+    return reply((await extras(request, item_id, SPECIAL_FEATURES, user_id))[1])
+
+
+@bp.get("/items/<item_id:str>/localtrailers")
 @bp.get("/users/<user_id:str>/items/<item_id:str>/localtrailers", name="local_trailers_legacy")
-async def no_extras(request: Request, item_id: str, user_id: str | None = None) -> HTTPResponse:
-    """No special features or local trailers (yaffw does not scan extras)."""
-    await _visible_or_library(request, item_id, user_id)
-    return reply([])
+async def local_trailers(request: Request, item_id: str, user_id: str | None = None) -> HTTPResponse:
+    """The item's trailers (files next to it, linked by the scan)."""
+    return reply((await extras(request, item_id, ("trailer",), user_id))[1])

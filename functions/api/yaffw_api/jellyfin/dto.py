@@ -25,6 +25,12 @@ TYPE_TO_KIND = {v.lower(): k for k, v in KIND_TO_TYPE.items()}
 FOLDER_KINDS = frozenset({"series", "season"})
 COLLECTION_TYPES = {"movies": "movies", "shows": "tvshows", "mixed": None}
 _IMAGE_TYPES = {"primary": "Primary", "thumb": "Thumb", "backdrop": "Backdrop"}
+# yaffw's extra kinds (yaffw.naming) as Jellyfin's ExtraType.
+EXTRA_TYPES = {
+    "trailer": "Trailer", "featurette": "Featurette", "behind_the_scenes": "BehindTheScenes",
+    "deleted_scene": "DeletedScene", "interview": "Interview", "scene": "Scene", "short": "Short", "clip": "Clip",
+    "extra": "Unknown", "theme_video": "ThemeVideo",
+}  # fmt: skip
 _POSTER = 2 / 3
 _WIDE = 16 / 9
 
@@ -153,6 +159,8 @@ def base_item_dto(item: dict[str, Any], server_id: str, opts: DtoOptions,
     }  # fmt: skip
     if not folder:
         dto["VideoType"] = "VideoFile"
+    if item.get("extra_kind"):
+        dto["ExtraType"] = EXTRA_TYPES.get(item["extra_kind"], "Unknown")
     if kind in ("episode", "season"):
         dto["SeriesId"], dto["SeriesName"] = _hex(item.get("series_id")), item.get("series_name")
     if kind == "episode":

@@ -58,7 +58,7 @@ _FOLDER_COUNTS = f"""
 _IS_PLAYED = f"""(CASE WHEN i.type IN ('series', 'season')
     THEN NOT EXISTS (SELECT 1 {_LEAVES} AND NOT {_USER_DATA_HAS.format(item="d", cond="x.played")})
     ELSE {_USER_DATA_HAS.format(item="i", cond="x.played")} END)"""
-_DETAIL_COLUMNS = "i.plot, i.container, i.bitrate, i.size, i.date_modified, i.path"
+_DETAIL_COLUMNS = "i.plot, i.container, i.bitrate, i.size, i.date_modified, i.path, i.extra_kind"
 
 # Columns of every item dict. $1 is the caller's user id (for user data).
 _COLUMNS = """
@@ -163,6 +163,8 @@ class ItemQuery:
     season_number: int | None = None  # episodes of that season (parent_index_number)
     with_details: bool = False  # add plot, container, bitrate, size, date_modified (and path for admins)
     with_counts: bool = False  # add leaf_count and unplayed_count (the caller's) for series and seasons
+    owner_id: str | None = None  # the extras (trailers, featurettes...) that belong to this item
+    extra_kinds: tuple[str, ...] = ()  # only extras of these kinds
 
     @classmethod
     def from_args(cls, args: Mapping[str, Any]) -> ItemQuery:
@@ -250,10 +252,10 @@ async def list_items(conn: Conn, user: User, query: ItemQuery) -> tuple[list[dic
         where.append(
             f"(i.search @@ plainto_tsquery('simple', {qp}) OR lower(i.name) LIKE {lp} OR lower(i.name) % lower({qp}))"
         )
-    if not query.ids:
+    if not query.owner_id and not query.ids:
         where.append("i.extra_kind IS NULL")  # extras are listed by their owner only, never as library items
     top_level_only = query.recursive is False or (query.recursive is None and not (query.types or query.q))
-    if top_level_only and not query.parent_id and not query.ids:
+    if top_level_only and not query.parent_id and not query.ids and not query.owner_id:
         where.append("i.parent_id IS NULL")
     where_sql = " AND ".join(where)
     # The count does not need $1 (user data) but keeps the numbering, so it names it harmlessly.
@@ -301,6 +303,10 @@ def _extra_filters(query: ItemQuery, a: Args, where: list[str]) -> None:
         where.append(f"i.id = ANY({a.add(list(query.ids))}::uuid[])")
     if query.exclude_types:
         where.append(f"NOT (i.type = ANY({a.add(list(query.exclude_types))}::text[]))")
+    if query.owner_id:
+        where.append(f"i.owner_id = {a.add(query.owner_id)}::uuid")
+    if query.extra_kinds:
+        where.append(f"i.extra_kind = ANY({a.add(list(query.extra_kinds))}::text[])")
     if query.season_number is not None:
         where.append(f"i.parent_index_number = {a.add(query.season_number)}")
     if query.played is not None:
