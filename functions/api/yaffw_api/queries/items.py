@@ -41,9 +41,11 @@ _ORDER_BY = {
 }
 
 # Episodes below a series or a season (directly or through its seasons), for folder counts. $1 is the user.
+# One "= ANY(array)" keeps the parent_id index usable; "parent_id = i.id OR parent_id IN (...)" made
+# PostgreSQL scan every item per series: 290 ms for a page of 100 series of a 20,000-item library.
 _LEAVES = """
     FROM media_items d WHERE d.type = 'episode'
-      AND (d.parent_id = i.id OR d.parent_id IN (SELECT s.id FROM media_items s WHERE s.parent_id = i.id))
+      AND d.parent_id = ANY(array_append(ARRAY(SELECT s.id FROM media_items s WHERE s.parent_id = i.id), i.id))
 """
 _USER_DATA_HAS = (
     "EXISTS (SELECT 1 FROM user_item_data x WHERE x.item_id = {item}.id AND x.user_id = $1::uuid AND {cond})"
