@@ -172,6 +172,8 @@ async def items_list(request: Request, user_id: str | None = None) -> HTTPRespon
     sort, order = sort_of(request)
     parent = arg(request, "ParentId")
     parent_id = parse_id(parent, "parent", bad_input=True) if parent else None
+    if parent_id == dto.ROOT_ID:
+        parent_id = None  # the root folder's children are the libraries
     # A search without a parent looks everywhere, as Jellyfin's clients expect.
     recursive = bool(arg_bool(request, "Recursive")) or bool(q and not parent_id)
     for flag in ("EnableImages", "EnableUserData", "EnableTotalRecordCount", "IsMissing", "CollapseBoxSetItems"):
@@ -221,7 +223,8 @@ async def items_list(request: Request, user_id: str | None = None) -> HTTPRespon
 async def item_detail(pool: Conn, user: User, sid: str, item_id: str) -> dict[str, Any]:
     """The full DTO of an item or library (Jellyfin's detail sends every field). :raises NotFound:"""
     opts = dto.DtoOptions(all_fields=True, is_admin=user.is_admin)
-    item_id = parse_id(item_id)
+    if item_id.lower() == "root" or (item_id := parse_id(item_id)) == dto.ROOT_ID:
+        return dto.root_dto(sid, opts, len(await library_queries.list_visible(pool, user)))
     try:
         item = await item_queries.get(pool, user, item_id)
     except NotFound:
@@ -236,8 +239,10 @@ async def item_detail(pool: Conn, user: User, sid: str, item_id: str) -> dict[st
 
 @bp.get("/items/<item_id:str>")
 @bp.get("/users/<user_id:str>/items/<item_id:str>", name="user_item_legacy")
-async def item_one(request: Request, item_id: str, user_id: str | None = None) -> HTTPResponse:
-    """One item (or library) with every field, its media sources and the caller's user data."""
+@bp.get("/items/root", name="root_folder")
+@bp.get("/users/<user_id:str>/items/root", name="root_folder_legacy")
+async def item_one(request: Request, item_id: str = "root", user_id: str | None = None) -> HTTPResponse:
+    """One item (or library, or the root folder) with every field, its media sources and the caller's user data."""
     user, pool, sid = await caller(request, user_id)
     return reply(await item_detail(pool, user, sid, item_id))
 

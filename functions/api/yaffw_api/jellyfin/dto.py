@@ -282,3 +282,24 @@ def library_dto(library: dict[str, Any], server_id: str, opts: DtoOptions) -> di
     if opts.has("CanDownload"):
         dto["CanDownload"] = False
     return _drop_none(dto)
+
+
+# The root folder above the libraries (Jellyfin's ``UserRootFolder``): yaffw has none, so a fixed id.
+ROOT_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "yaffw:jellyfin:user-root-folder"))
+
+
+def root_dto(server_id: str, opts: DtoOptions, library_count: int) -> dict[str, Any]:
+    """The root folder, whose children are the caller's libraries (``/Items/Root``)."""
+    rid = jf_id(ROOT_ID)
+    dto: dict[str, Any] = {
+        "Name": "Media Folders", "ServerId": server_id, "Id": rid, "Type": "UserRootFolder", "IsFolder": True,
+        "MediaType": "Unknown", "LocationType": "FileSystem", "ChildCount": library_count, "ImageBlurHashes": {},
+        "DisplayPreferencesId": rid,
+    }  # fmt: skip
+    if opts.images:
+        dto["ImageTags"], dto["BackdropImageTags"] = {}, []
+    if opts.user_data:
+        dto["UserData"] = _drop_none(user_data_dto(None, ROOT_ID))
+    if opts.has("SortName"):
+        dto["SortName"] = "media folders"
+    return dto
