@@ -157,9 +157,6 @@ async def close_session(d: Deps, user: User, session: PlaybackSession,
         # The owner's watch state; an admin stopping someone's session does not move it.
         assert d.pool is not None
         saved = await userdata.update(d.pool, session.user_id, session.item_id, position_seconds=position_seconds)
-        # Listeners (Jellyfin sockets) hear the end of a watch; progress reports stay quiet, as in Jellyfin.
-        await userdata.publish_changed(d.redis, d.keys.notify, session.user_id, session.item_id, saved,
-                                       session.duration_seconds)  # fmt: skip
     if not await sessions.delete(d.redis, d.keys, session.sid):
         raise NotFound("session not found")
     await leases.release(d.redis, d.keys, session.sid)
@@ -168,4 +165,9 @@ async def close_session(d: Deps, user: User, session: PlaybackSession,
     await announce(d, events.PLAYBACK_STOPPED, session, f"{who} stopped {session.user_name}'s playback of "
                    f"{session.item_name}" if who != session.user_name else
                    f"{session.user_name} stopped watching {session.item_name}")  # fmt: skip
+    if saved is not None:
+        # Listeners (Jellyfin sockets) hear the end of a watch, after the stop itself; progress
+        # reports stay quiet, as in Jellyfin.
+        await userdata.publish_changed(d.redis, d.keys.notify, session.user_id, session.item_id, saved,
+                                       session.duration_seconds)  # fmt: skip
     return saved
