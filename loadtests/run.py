@@ -17,6 +17,13 @@ Locust's CSV (``locust_stats.csv``, ``locust_stats_history.csv``, ``locust_failu
 
 Weights and pacing are the locustfile's ``LOADTEST_*`` variables, taken from the environment;
 ``--profile`` sets the weights for the usual single-kind runs unless the environment sets them.
+
+Foreign load: before each step the 1-minute load average must be at most ``--max-load`` (default
+0.75 x the cores this process may use: 1.5 on a 2-core machine). ``run.py`` waits up to
+``--quiet-wait`` seconds for it to fall (the previous step's own load decays in a minute or two) and
+then refuses to run the step (exit status 2) — unless ``--allow-load``, which runs it and marks every
+figure of it as taken under load (``meta.json``'s ``quiet: false``; ``LOADED`` in the summary). The
+load average before the step, and its mean during the step, are printed beside every figure.
 """
 
 from __future__ import annotations
@@ -43,12 +50,44 @@ from summary import summarise
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCUSTFILE = ROOT / "loadtests" / "locustfile.py"
-PROFILES = {  # (browse, direct, hls, admins)
-    "mixed": (10, 3, 1, 1),
-    "browse": (1, 0, 0, 0),
-    "direct": (0, 1, 0, 0),
-    "hls": (0, 0, 1, 0),
+PROFILES = {  # (browse, direct, hls, app, admins)
+    "mixed": (10, 3, 1, 5, 1),
+    "browse": (1, 0, 0, 0, 0),
+    "direct": (0, 1, 0, 0, 0),
+    "hls": (0, 0, 1, 0, 0),
+    "app": (0, 0, 0, 1, 0),
 }
+WEIGHT_VARIABLES = ("LOADTEST_WEIGHT_BROWSE", "LOADTEST_WEIGHT_DIRECT", "LOADTEST_WEIGHT_HLS", "LOADTEST_WEIGHT_APP",
+                    "LOADTEST_ADMINS")  # fmt: skip
+EXIT_LOADED = 2  # a step was refused: the machine was busy with something else
+
+
+def cores() -> int:
+    """CPUs this process may run on (the affinity mask where the platform has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return psutil.cpu_count() or 1
+
+
+def default_max_load() -> float:
+    """The highest 1-minute load average a step may start at: 0.75 per core (1.5 on two cores)."""
+    return round(0.75 * cores(), 2)
+
+
+def wait_quiet(max_load: float, wait_s: float, poll_s: float = 5.0) -> float:
+    """Wait (up to ``wait_s``) until the 1-minute load average is at most ``max_load``; returns the last
+    reading (above ``max_load`` when the wait ran out)."""
+    deadline = time.monotonic() + wait_s
+    load = psutil.getloadavg()[0]
+    announced = False
+    while load > max_load and time.monotonic() < deadline:
+        if not announced:
+            print(f"   load average {load:.2f} > {max_load}: waiting up to {wait_s:.0f} s for it to fall", flush=True)
+            announced = True
+        time.sleep(min(poll_s, max(0.1, deadline - time.monotonic())))
+        load = psutil.getloadavg()[0]
+    return load
 
 
 def _free_port() -> int:
@@ -145,17 +184,42 @@ def wait_scanned(url: str, user: str, password: str, timeout: float, quiet_s: fl
     raise SystemExit(f"the library did not settle in {timeout}s (items: {last})")
 
 
+class Refused(Exception):
+    """A step was not run: the machine's load average was above the limit (and no ``--allow-load``)."""
+
+
+def scan_report(url: str, user: str, password: str) -> list[str]:
+    """The activity log's scan results (how long the scans took), newest first; empty when unavailable."""
+    try:
+        token = httpx.post(f"{url}/api/auth/login", json={"username": user, "password": password}, timeout=60)
+        headers = {"Authorization": "Bearer " + token.json()["access_token"]}
+        entries = httpx.get(f"{url}/api/activity?limit=20", headers=headers, timeout=60).json().get("items", [])
+    except (httpx.HTTPError, ValueError, KeyError):
+        return []
+    return [str(e.get("message")) for e in entries if "finished" in str(e.get("message", ""))][:3]
+
+
 def run_step(args: argparse.Namespace, url: str, users: int, out: Path, env: dict[str, str],
              roots: list[int] | None, postgres_port: int | None) -> int:  # fmt: skip
-    """One headless Locust run of ``users`` users; returns Locust's exit status."""
+    """One headless Locust run of ``users`` users; returns Locust's exit status.
+
+    :raises Refused: the load average stayed above ``args.max_load`` and ``--allow-load`` was not given.
+    """
+    load = wait_quiet(args.max_load, args.quiet_wait)
+    quiet = load <= args.max_load
+    if not quiet and not args.allow_load:
+        raise Refused(f"step u{users} refused: 1-minute load average {load:.2f} > {args.max_load} "
+                      f"(0.75 x {cores()} cores) after waiting {args.quiet_wait:.0f} s; something else is "
+                      "using this machine. Rerun when it is quiet, or pass --allow-load to run and mark the "
+                      "figures.")  # fmt: skip
     step = out / f"u{users}"
     step.mkdir(parents=True, exist_ok=True)
     seconds = max(10, round(args.minutes * 60))
     settings = {k: v for k, v in env.items() if k.startswith("LOADTEST_") and "PASSWORD" not in k}
     meta = {"users": users, "minutes": args.minutes, "url": url, "spawn_rate": args.spawn_rate,
             "profile": args.profile, "reset_stats": args.reset_stats,
-            "load_before": round(psutil.getloadavg()[0], 2), "cpus": psutil.cpu_count(), "started": time.time(),
-            "settings": settings}  # fmt: skip
+            "load_before": round(load, 2), "load_limit": args.max_load, "quiet": quiet, "cpus": cores(),
+            "started": time.time(), "settings": settings}  # fmt: skip
     (step / "meta.json").write_text(json.dumps(meta, indent=2))
     target = urlparse(url).port
     sampler = Sampler(step / "resources.csv", roots=roots, postgres_port=postgres_port, target_port=target)
@@ -164,7 +228,8 @@ def run_step(args: argparse.Namespace, url: str, users: int, out: Path, env: dic
            "-r", str(args.spawn_rate or users), "-t", f"{seconds}s", "--stop-timeout", str(args.stop_timeout),
            "--csv", str(step / "locust"), "--html", str(step / "report.html"), "--only-summary",
            "--loglevel", "WARNING", *(["--reset-stats"] if args.reset_stats else [])]  # fmt: skip
-    print(f"-- {users} users for {seconds}s (load average now {meta['load_before']})", flush=True)
+    mark = "" if quiet else f"  ** LOADED: above {args.max_load}, figures marked **"
+    print(f"-- {users} users for {seconds}s (load average before: {meta['load_before']}){mark}", flush=True)
     with (step / "locust.log").open("w") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
         if roots is not None:
@@ -192,6 +257,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--stop-timeout", type=int, default=15, help="seconds users get to stop at the end (default 15)")
     p.add_argument("--scan-timeout", type=float, default=900, help="seconds to wait for the first scan")
     p.add_argument("--settle", type=float, default=10, help="the scan has settled after this many quiet seconds")
+    p.add_argument("--max-load", type=float, default=default_max_load(),
+                   help=f"highest 1-minute load average a step may start at (default 0.75 x cores: "
+                        f"{default_max_load()})")  # fmt: skip
+    p.add_argument(
+        "--quiet-wait",
+        type=float,
+        default=180,
+        help="seconds to wait before a step for the load average to fall below --max-load (default 180)",
+    )
+    p.add_argument(
+        "--allow-load",
+        action="store_true",
+        help="run a step above --max-load anyway, marking its figures as taken under load",
+    )
     return p.parse_args(argv)
 
 
@@ -202,8 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     out = (args.out or ROOT / "loadtest-out" / time.strftime("%Y%m%d-%H%M%S")).resolve()
     out.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
-    for var, weight in zip(("LOADTEST_WEIGHT_BROWSE", "LOADTEST_WEIGHT_DIRECT", "LOADTEST_WEIGHT_HLS",
-                            "LOADTEST_ADMINS"), PROFILES[args.profile], strict=True):  # fmt: skip
+    for var, weight in zip(WEIGHT_VARIABLES, PROFILES[args.profile], strict=True):
         env.setdefault(var, str(weight))
     admin = env.setdefault("LOADTEST_ADMIN_USER", "admin")
     stack = None
@@ -215,7 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         stack = Stack(args, out, password)
     env["LOADTEST_ADMIN_PASSWORD"] = password
     env.pop("YAFFW_ADMIN_PASSWORD", None)
-    failed = False
+    failed, refused = False, None
     try:
         if stack is not None:
             print(f"starting yaffw up on {stack.url} (log: {stack.log})", flush=True)
@@ -224,8 +302,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"waiting for the library scan to settle at {url}", flush=True)
         items = wait_scanned(url, admin, password, args.scan_timeout, args.settle)
         print(f"{items} playable items", flush=True)
+        for line in scan_report(url, admin, password):
+            print("   " + line, flush=True)
         for users in steps:
-            code = run_step(args, url, users, out, env, list(roots) if roots is not None else None, pg_port)
+            try:
+                code = run_step(args, url, users, out, env, list(roots) if roots is not None else None, pg_port)
+            except Refused as exc:
+                refused = str(exc)
+                print(refused, flush=True)
+                break
             failed |= code != 0
     finally:
         if stack is not None:
@@ -234,6 +319,9 @@ def main(argv: list[str] | None = None) -> int:
     (out / "summary.txt").write_text(text + "\n")
     print(text)
     print(f"\nresults: {out}  (graphs: python loadtests/plot.py {out})")
+    if refused:
+        print(refused)
+        return EXIT_LOADED
     return 1 if failed else 0
 
 

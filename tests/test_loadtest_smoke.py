@@ -2,7 +2,10 @@
 
 It runs the documented command (``loadtests/run.py --url``), which runs Locust headless as a
 subprocess with ``--csv``, then reads Locust's CSV itself: no request may have failed, and every kind
-of user must have done its job (browsed, read file ranges, played HLS segments, scanned).
+of user must have done its job (browsed, read file ranges, played HLS segments, scanned, and the
+Jellyfin apps logged in by name, loaded their home screen, asked PlaybackInfo and played: a TV app by
+direct stream, a phone app through the TranscodingUrl). CI machines run other tests meanwhile, so
+the run is started with ``--allow-load`` (figures marked, not refused).
 """
 
 from __future__ import annotations
@@ -33,17 +36,22 @@ def test_load_test_smoke(start_stack, sample_media, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LOADTEST_")}
     env.update(
         LOADTEST_ADMIN_PASSWORD=PASSWORD, LOADTEST_ACCOUNTS="3",
-        # 1 admin + 5 weighted users: 3 browsers, 1 direct-play viewer, 1 HLS viewer.
-        LOADTEST_WEIGHT_BROWSE="3", LOADTEST_WEIGHT_DIRECT="1", LOADTEST_WEIGHT_HLS="1", LOADTEST_ADMINS="1",
+        # 1 admin + 7 weighted users: 3 browsers, 1 direct-play viewer, 1 HLS viewer, 2 Jellyfin apps (a TV
+        # playing by direct stream, a phone through the TranscodingUrl: both play the HEVC film, which the
+        # TV plays as it is and the phone's H.264-only profile needs transcoded), every app item page a playback.
+        LOADTEST_WEIGHT_BROWSE="3", LOADTEST_WEIGHT_DIRECT="1", LOADTEST_WEIGHT_HLS="1", LOADTEST_WEIGHT_APP="2",
+        LOADTEST_ADMINS="1", LOADTEST_APP_DEVICE="tv,phone", LOADTEST_APP_PLAY_CHANCE="1",
+        LOADTEST_APP_PLAY_FILTER="q=Hevc",
         LOADTEST_THINK_MIN="0.5", LOADTEST_THINK_MAX="2", LOADTEST_SEEK_CHANCE="0.2",
-        LOADTEST_SCAN_EVERY_S="10", LOADTEST_ADMIN_THINK_S="3",
+        LOADTEST_SCAN_EVERY_S="10", LOADTEST_ADMIN_THINK_S="3", LOADTEST_PROGRESS_EVERY_S="5",
         LOADTEST_PAUSE_BETWEEN_S="1", LOADTEST_WATCH_MAX_S="25",
     )  # fmt: skip
-    cmd = [sys.executable, str(ROOT / "loadtests/run.py"), "--url", stack.url, "--users", "6", "--minutes", "0.5",
-           "--out", str(out), "--settle", "3", "--scan-timeout", "120", "--stop-timeout", "10"]  # fmt: skip
+    cmd = [sys.executable, str(ROOT / "loadtests/run.py"), "--url", stack.url, "--users", "8", "--minutes", "0.5",
+           "--out", str(out), "--settle", "3", "--scan-timeout", "120", "--stop-timeout", "10",
+           "--allow-load", "--quiet-wait", "0"]  # fmt: skip
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=240)
     report = result.stdout[-6000:] + result.stderr[-3000:]
-    stats = _rows(out / "u6" / "locust_stats.csv")
+    stats = _rows(out / "u8" / "locust_stats.csv")
 
     total = stats[("", "Aggregated")]
     assert int(total["Request Count"]) > 50, report
@@ -59,4 +67,15 @@ def test_load_test_smoke(start_stack, sample_media, tmp_path: Path) -> None:
     assert count("GET", "[hls] /api/sessions/{sid}/{variant}/{n}.ts") > 0, report
     assert count("METRIC", "[hls] time to first segment") > 0, report
     assert count("POST", "[admin] /api/libraries/{id}/scan") > 0, report
-    assert "browse api" in (out / "summary.txt").read_text(), report
+    assert count("POST", "[app] /Users/AuthenticateByName") > 0, report
+    assert count("GET", "[app] /UserViews") > 0 and count("GET", "[app] /Items/Latest?ParentId") > 0, report
+    assert count("GET", "[app] /Items/{id}/Images/Primary") > 0, report
+    assert count("GET", "[app] /Items/{id}") > 0, report
+    assert count("POST", "[app] /Items/{id}/PlaybackInfo") > 0, report
+    assert count("POST", "[app] /Sessions/Playing") > 0, report
+    assert count("POST", "[app] /Sessions/Playing/Progress") > 0, report
+    assert count("GET", "[app] /Videos/{id}/stream (range)") > 0, report
+    assert count("GET", "[app] /videos/{id}/hls1/{playlist}/{n}.ts") > 0, report
+    summary = (out / "summary.txt").read_text()
+    assert "browse api" in summary and "app api" in summary, report
+    assert "load before/during" in summary, report

@@ -21,13 +21,13 @@ from locust.stats import RequestStats
 from yaffw_load.metrics import METRIC
 
 COLUMNS = ["Group", "Requests", "Failures", "Requests/s", "50%", "95%", "99%", "Max"]
-_MEDIA_MARKS = (".ts", ".m3u8", "/file")
+_MEDIA_MARKS = (".ts", ".m3u8", "/file", "/stream")
 
 
 def group_of(name: str) -> str:
     """``[browse] /api/items/{id}`` → ``browse api``; segment and range requests are ``media``; every
     group's logins are ``login`` (once per user, and deliberately slow: PBKDF2)."""
-    if "/api/auth/login" in name:
+    if "/api/auth/login" in name or "/AuthenticateByName" in name:
         return "login"
     tag = name[1 : name.index("]")] if name.startswith("[") and "]" in name else "other"
     return f"{tag} {'media' if any(m in name for m in _MEDIA_MARKS) else 'api'}"

@@ -17,6 +17,7 @@ SPEC: tuple[tuple[str, str, Any, str], ...] = (
     ("weight_browse", "LOADTEST_WEIGHT_BROWSE", 10, "weight of browsing users (0: none)"),
     ("weight_direct", "LOADTEST_WEIGHT_DIRECT", 3, "weight of direct-play viewers (0: none)"),
     ("weight_hls", "LOADTEST_WEIGHT_HLS", 1, "weight of HLS (transcode) viewers (0: none)"),
+    ("weight_app", "LOADTEST_WEIGHT_APP", 0, "weight of Jellyfin app users (0: none)"),
     ("admins", "LOADTEST_ADMINS", 1, "admins who scan now and then (fixed count, 0: none)"),
     ("accounts", "LOADTEST_ACCOUNTS", 10, "load-test accounts the admin creates; users share them round robin"),
     ("account_password", "LOADTEST_ACCOUNT_PASSWORD", "loadtest-password-1", "password of those accounts"),
@@ -35,6 +36,9 @@ SPEC: tuple[tuple[str, str, Any, str], ...] = (
     ("play_filter", "LOADTEST_PLAY_FILTER", "", "viewers: extra query for the items they pick from, e.g. q=Feature"),
     ("hls_height", "LOADTEST_HLS_HEIGHT", 720, "HLS viewers: max_height they state (kept below the source's)"),
     ("hls_variant", "LOADTEST_HLS_VARIANT", "top", "HLS viewers: variant they play: top or bottom"),
+    ("app_device", "LOADTEST_APP_DEVICE", "tv", "app users: DeviceProfile: tv, web, phone, or a list (tv,phone)"),
+    ("app_play_filter", "LOADTEST_APP_PLAY_FILTER", "", "app users: what they play (q=Alpha); default: play filter"),
+    ("app_play_chance", "LOADTEST_APP_PLAY_CHANCE", 0.25, "app users: chance that an item page ends in playback"),
     ("admin_think_s", "LOADTEST_ADMIN_THINK_S", 20.0, "admin: mean pause between actions (s)"),
     ("scan_every_s", "LOADTEST_SCAN_EVERY_S", 120.0, "admin: seconds between library scans"),
 )
@@ -47,6 +51,7 @@ class Options:
     weight_browse: int
     weight_direct: int
     weight_hls: int
+    weight_app: int
     admins: int
     accounts: int
     account_password: str
@@ -65,6 +70,9 @@ class Options:
     play_filter: str
     hls_height: int
     hls_variant: str
+    app_device: str
+    app_play_filter: str
+    app_play_chance: float
     admin_think_s: float
     scan_every_s: float
 
@@ -88,6 +96,9 @@ def load(parsed: Any) -> Options:
         values["admin_password"] = os.environ.get("YAFFW_ADMIN_PASSWORD", "")
     if values["hls_variant"] not in ("top", "bottom"):
         raise SystemExit("LOADTEST_HLS_VARIANT must be top or bottom")
+    devices = [d.strip() for d in values["app_device"].split(",") if d.strip()]
+    if not devices or any(d not in ("tv", "web", "phone") for d in devices):
+        raise SystemExit("LOADTEST_APP_DEVICE must be tv, web, phone or a comma-separated list of them")
     if values["think_max"] < values["think_min"]:
         raise SystemExit("LOADTEST_THINK_MAX must be >= LOADTEST_THINK_MIN")
     _current = Options(**values)

@@ -72,8 +72,12 @@ class Viewer(YaffwUser):
         try:
             self._play(sid, pieces, pressed)
         finally:
-            self.call("DELETE", f"/api/sessions/{sid}", "/api/sessions/{sid} (stop)",
-                      json={"position_seconds": round(self._last_position, 3)})  # fmt: skip
+            self.stop(sid, self._last_position)
+
+    def stop(self, sid: str, position: float) -> None:
+        """The player stops: ``DELETE /api/sessions/{sid}`` with the last position."""
+        self.call("DELETE", f"/api/sessions/{sid}", "/api/sessions/{sid} (stop)",
+                  json={"position_seconds": round(position, 3)})  # fmt: skip
 
     def _play(self, sid: str, pieces: list[Piece], pressed: float) -> None:
         opts = options.get()
