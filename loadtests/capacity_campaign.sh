@@ -14,6 +14,9 @@
 #   hls     : transcoding viewers, 1080p -> 720p libx264 on the CPU worker    1,2,3        1.25 min each
 # py-spy samples the target api replica for 30 s in the top step of browse and app (the knee), as
 # raw collapsed stacks (OUT/<profile>-u<N>.pyspy.txt) plus one dump.
+# Steps and minutes can be changed: BROWSE_STEPS, APP_STEPS, DIRECT_STEPS, HLS_STEPS (comma lists; the
+# last browse and app step is the one profiled), BROWSE_MIN, APP_MIN, DIRECT_MIN, HLS_MIN; RUN_ARGS adds
+# run.py options (a trial run on a busy machine: RUN_ARGS="--allow-load --quiet-wait 0").
 # Every step waits for the 1-minute load average to fall below 0.75 x cores (run.py refuses it
 # otherwise, so foreign load cannot slip into the figures); graphs are drawn by plot.py at the end.
 set -u
@@ -46,7 +49,7 @@ profile_at() {
         if tr '\0' '\n' < "/proc/$p/environ" 2>/dev/null | grep -qx "PORT=$port"; then pid=$p; fi
     done
     [ -n "${pid:-}" ] || { log "no api process on port $port to profile"; return; }
-    sleep 35  # the ramp (10 users/s) and a little steady state
+    sleep "${PROFILE_DELAY:-35}"  # the ramp (10 users/s) and a little steady state
     log "py-spy: api pid $pid, $name, 30 s"
     "$PYSPY" dump --pid "$pid" > "$OUT/$name.pyspy-dump.txt" 2>&1
     "$PYSPY" record --pid "$pid" --duration 30 --rate 100 --nonblocking --format raw \
@@ -59,19 +62,23 @@ run() {
     shift 3
     log "== $profile: users $users, $minutes min per step"
     "$PY" loadtests/run.py --media "$MEDIA" --state-dir "$STATE" --profile "$profile" --users "$users" \
-        --minutes "$minutes" --reset-stats --out "$OUT/$profile" --settle 15 --scan-timeout 1800 "$@" \
+        --minutes "$minutes" --reset-stats --out "$OUT/$profile" --settle 15 --scan-timeout 1800 "$@" ${RUN_ARGS:-} \
         > "$OUT/$profile.log" 2>&1
     log "== $profile done (exit $?)"
     "$PY" loadtests/plot.py "$OUT/$profile" >> "$OUT/$profile.log" 2>&1
 }
 
+BROWSE_STEPS=${BROWSE_STEPS:-50,150,300}
+APP_STEPS=${APP_STEPS:-25,75,150}
+DIRECT_STEPS=${DIRECT_STEPS:-50,100,200}
+HLS_STEPS=${HLS_STEPS:-1,2,3}
 log "campaign start; machine: $(nproc) cores"
-run browse 50,150,300 1.5 --spawn-rate 10 &
-profile_at "$OUT/browse.log" 300 browse-u300
+run browse "$BROWSE_STEPS" "${BROWSE_MIN:-1.5}" --spawn-rate 10 &
+profile_at "$OUT/browse.log" "${BROWSE_STEPS##*,}" "browse-u${BROWSE_STEPS##*,}"
 wait
-LOADTEST_PLAY_FILTER=q=Alpha run app 25,75,150 1.5 --spawn-rate 10 &
-profile_at "$OUT/app.log" 150 app-u150
+LOADTEST_PLAY_FILTER=q=Alpha run app "$APP_STEPS" "${APP_MIN:-1.5}" --spawn-rate 10 &
+profile_at "$OUT/app.log" "${APP_STEPS##*,}" "app-u${APP_STEPS##*,}"
 wait
-LOADTEST_PLAY_FILTER=q=Alpha run direct 50,100,200 1.25 --spawn-rate 10
-LOADTEST_PLAY_FILTER=q=Alpha LOADTEST_SEEK_CHANCE=0 run hls 1,2,3 1.25
+LOADTEST_PLAY_FILTER=q=Alpha run direct "$DIRECT_STEPS" "${DIRECT_MIN:-1.25}" --spawn-rate 10
+LOADTEST_PLAY_FILTER=q=Alpha LOADTEST_SEEK_CHANCE=0 run hls "$HLS_STEPS" "${HLS_MIN:-1.25}"
 log "campaign end"

@@ -16,6 +16,9 @@ from pathlib import Path
 
 # (area, pattern on "function (file:line)"), first match from the innermost frame outwards wins.
 AREAS: tuple[tuple[str, str], ...] = (
+    # A sample whose innermost Python frame is Sanic's loop runner is inside uvloop's C code: socket
+    # reads and writes, epoll, callbacks' C parts (idle waits are left out by py-spy without --idle).
+    ("event loop in C (uvloop: sockets, epoll)", r"^_run_server_forever "),
     ("PBKDF2 (login)", r"pbkdf2|passwords\.py"),
     ("asyncpg (PostgreSQL driver)", r"asyncpg"),
     ("redis client", r"redis"),
