@@ -10,6 +10,7 @@ import uuid
 
 from sanic import Request
 
+from yaffw_api.client_address import is_https
 from yaffw_api.context import deps
 
 SERVER_NAME = "yaffw"
@@ -35,5 +36,6 @@ async def server_id(request: Request) -> str:
 
 
 def local_address(request: Request) -> str:
-    """The address the client reached us at (scheme and host, as a proxy forwarded them)."""
-    return f"{request.scheme}://{request.host}"
+    """The address the client reached us at: https when a trusted proxy says the client used it."""
+    scheme = "https" if is_https(request) else "http"
+    return f"{scheme}://{request.host}"
