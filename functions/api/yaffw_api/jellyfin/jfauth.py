@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 from sanic import Request
 from yaffw import tokens
-from yaffw.errors import Unauthorized
+from yaffw.errors import Forbidden, Unauthorized
 
 from yaffw_api.auth import User, user_from_claims
 from yaffw_api.context import Deps, deps
@@ -102,8 +102,6 @@ async def require_user(request: Request, *, scope: str | None = None) -> User:
 
 async def require_admin(request: Request) -> User:
     """The caller, who must be an administrator. :raises Forbidden: otherwise."""
-    from yaffw.errors import Forbidden
-
     user = await require_user(request)
     if not user.is_admin:
         raise Forbidden("administrators only")

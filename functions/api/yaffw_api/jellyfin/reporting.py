@@ -129,20 +129,27 @@ async def playing(request: Request) -> HTTPResponse:
     return empty(204)
 
 
-@bp.post("/sessions/playing/progress")
-async def progress(request: Request) -> HTTPResponse:
-    """Where the player is."""
+async def _apply(request: Request, action: str) -> HTTPResponse:
+    """Progress or stop on the report's session; without one (or once it is gone) the position is saved."""
     user, report = await _caller(request)
     d = deps(request)
     session = await _session(d, user, report)
-    if session is None:
-        await _save_position(d, user, report)
-        return empty(204)
     try:
-        await record_progress(d, session, _where(report, session), report.paused)
+        if session is None:
+            raise NotFound("no open session")
+        if action == "stop":
+            await close_session(d, user, session, _where(report, session))
+        else:
+            await record_progress(d, session, _where(report, session), report.paused)
     except NotFound:
-        await _save_position(d, user, report)  # stopped meanwhile
+        await _save_position(d, user, report)  # no session, or stopped meanwhile
     return empty(204)
+
+
+@bp.post("/sessions/playing/progress")
+async def progress(request: Request) -> HTTPResponse:
+    """Where the player is."""
+    return await _apply(request, "progress")
 
 
 @bp.post("/sessions/playing/ping")
@@ -161,14 +168,4 @@ async def ping(request: Request) -> HTTPResponse:
 @bp.post("/sessions/playing/stopped")
 async def stopped(request: Request) -> HTTPResponse:
     """Playback ended: final position saved, session closed."""
-    user, report = await _caller(request)
-    d = deps(request)
-    session = await _session(d, user, report)
-    if session is None:
-        await _save_position(d, user, report)
-        return empty(204)
-    try:
-        await close_session(d, user, session, _where(report, session))
-    except NotFound:
-        await _save_position(d, user, report)  # a concurrent stop won
-    return empty(204)
+    return await _apply(request, "stop")

@@ -11,7 +11,7 @@ from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
-from yaffw.errors import Forbidden, NotFound
+from yaffw.errors import NotFound
 
 from yaffw_api.access import visible_item
 from yaffw_api.auth import User
@@ -45,9 +45,8 @@ async def _user(request: Request) -> User:
 
 async def _admin(request: Request) -> User:
     """The caller, if an administrator. :raises Forbidden: otherwise (Jellyfin's ``RequiresElevation``)."""
-    user = await _user(request)
-    if not user.is_admin:
-        raise Forbidden("administrators only")
+    user = await jfauth.require_admin(request)
+    check_user_param(user, arg(request, "userId"))
     return user
 
 
