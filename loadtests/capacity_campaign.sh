@@ -25,7 +25,7 @@ MEDIA=$(realpath -m "${2:-/tmp/lt/cap20k}")
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY="$ROOT/.venv/bin/python"
 PYSPY="$ROOT/.venv/bin/py-spy"
-STATE="$OUT/state"
+STATE="${STATE:-$OUT/state}"  # an existing state folder skips the cold scan
 mkdir -p "$OUT"
 cd "$ROOT" || exit 1
 

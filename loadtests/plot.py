@@ -108,6 +108,11 @@ def capacity(out: Path, dest: Path) -> list[Path]:
         left.plot(users, [float(r["browse_p95"]) for r in rows], marker="o", label="browse p95")
         left.plot(users, [float(r["browse_p50"]) for r in rows], marker="o", label="browse p50")
         left.axhline(200, color="tab:red", linestyle=":", label="200 ms target")
+    if any(float(r.get("app_p95") or 0) for r in rows):
+        left.plot(users, [float(r["app_p95"]) for r in rows], marker="D", label="app (Jellyfin API) p95")
+        left.plot(users, [float(r["app_p50"]) for r in rows], marker="D", label="app (Jellyfin API) p50")
+    if any(float(r.get("app_ttff_p95") or 0) for r in rows):
+        left.plot(users, [float(r["app_ttff_p95"]) for r in rows], marker="v", label="app: first chunk/segment p95")
     if any(float(r["direct_ttfc_p95"]) for r in rows):
         left.plot(users, [float(r["direct_ttfc_p95"]) for r in rows], marker="^", label="direct: first chunk p95")
     if any(float(r["ttfs_p95"]) for r in rows):
@@ -122,7 +127,11 @@ def capacity(out: Path, dest: Path) -> list[Path]:
     right.set_xlabel("users")
     right.legend(fontsize="small", loc="upper left")
     load = right.twinx()  # other work on the machine distorts everything: show how much there was
-    load.plot(users, [float(r["load1"]) for r in rows], color="grey", linestyle="--", marker=".", label="load average")
+    load.plot(users, [float(r["load1"]) for r in rows], color="grey", linestyle="--", marker=".",
+              label="load average (mean during)")  # fmt: skip
+    if any(r.get("load_before") not in (None, "") for r in rows):
+        load.plot(users, [float(r["load_before"] or 0) for r in rows], color="black", linestyle=":", marker=".",
+                  label="load average before the step")  # fmt: skip
     load.set_ylabel("machine load average (1 min)")
     load.legend(fontsize="small", loc="lower right")
     fig.suptitle(f"{out.name}: response times and throughput by load")

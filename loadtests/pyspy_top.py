@@ -19,6 +19,9 @@ AREAS: tuple[tuple[str, str], ...] = (
     # A sample whose innermost Python frame is Sanic's loop runner is inside uvloop's C code: socket
     # reads and writes, epoll, callbacks' C parts (idle waits are left out by py-spy without --idle).
     ("event loop in C (uvloop: sockets, epoll)", r"^_run_server_forever "),
+    # A thread-pool thread blocked on its queue (waiting for work, not using CPU) that py-spy still sampled.
+    ("thread pool idle (waiting for work)", r"^_worker \(concurrent/futures/thread\.py:81\)"),
+    ("file reads (image store, in threads)", r"storage\.py|pathlib"),
     ("PBKDF2 (login)", r"pbkdf2|passwords\.py"),
     ("asyncpg (PostgreSQL driver)", r"asyncpg"),
     ("redis client", r"redis"),
