@@ -57,7 +57,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "lib"))
 
-from yaffw.local_services import PrivatePostgres, PrivateRedis, free_port, port_open  # noqa: E402
+from yaffw.local_services import configured_or_private, free_port  # noqa: E402
 from yaffw.migrations import migrate  # noqa: E402
 from yaffw.passwords import hash_password  # noqa: E402
 from yaffw.settings import Settings  # noqa: E402
@@ -450,15 +450,8 @@ def main() -> int:
     admin_dsn = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
     redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
     work = Path(tempfile.mkdtemp(prefix="yaffw-bench-jf-"))
-    services: list = []
-    if not port_open("127.0.0.1", int(admin_dsn.rsplit(":", 1)[1].split("/")[0])):
-        pg = PrivatePostgres(work / "pg", free_port()).start()
-        services.append(pg)
-        admin_dsn = pg.dsn
-    if not port_open("127.0.0.1", int(redis_url.rsplit(":", 1)[1].split("/")[0])):
-        rd = PrivateRedis(work / "redis", free_port()).start()
-        services.append(rd)
-        redis_url = rd.url
+    # Like the tests: the configured servers when they answer, else private ones (a bare machine).
+    admin_dsn, redis_url, services = configured_or_private(admin_dsn, redis_url, work)
     db_name = f"yaffw_bench_jf_{os.getpid()}_{uuid.uuid4().hex[:6]}"
     prefix = f"bench:{uuid.uuid4().hex[:8]}:"
     api: subprocess.Popen | None = None

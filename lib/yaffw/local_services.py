@@ -242,3 +242,20 @@ class PrivateRedis:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def configured_or_private(
+    database_url: str, redis_url: str, work: Path
+) -> tuple[str, str, list[PrivatePostgres | PrivateRedis]]:
+    """The PostgreSQL and Redis at these URLs when they answer, else private ones under ``work``
+    (a bare machine): ``(database_url, redis_url, started)``; the caller stops what was started."""
+    started: list[PrivatePostgres | PrivateRedis] = []
+    if not port_open("127.0.0.1", int(database_url.rsplit(":", 1)[1].split("/")[0])):
+        pg = PrivatePostgres(work / "pg", free_port()).start()
+        started.append(pg)
+        database_url = pg.dsn
+    if not port_open("127.0.0.1", int(redis_url.rsplit(":", 1)[1].split("/")[0])):
+        rd = PrivateRedis(work / "redis", free_port()).start()
+        started.append(rd)
+        redis_url = rd.url
+    return database_url, redis_url, started
