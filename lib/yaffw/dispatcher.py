@@ -198,7 +198,7 @@ class Dispatcher:
         log.error("parked event %s in %s: %s", entry_id, self.keys.events_dead, error)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``dispatch`` to the CLI."""
     p = sub.add_parser("dispatch", help="deliver events from the Redis stream to the functions (local)")
     p.add_argument("--consumer", default=None, help="consumer name (default: host-pid)")

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import flask
 import functions_framework
@@ -33,7 +35,7 @@ def functions_dir() -> Path:
 def create_app(name: str, settings: Settings) -> flask.Flask:
     """The Flask app for function ``name`` (``scan``, ``lease-reaper``)."""
     source = functions_dir() / name / "main.py"
-    app = functions_framework.create_app(target="handle", source=str(source), signature_type="cloudevent")
+    app: flask.Flask = functions_framework.create_app(target="handle", source=str(source), signature_type="cloudevent")
     redis = sync_client(settings.redis_url)
 
     @app.before_request
@@ -85,7 +87,7 @@ class _Server(BaseApplication):
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> flask.Flask:
+    def load(self) -> Callable[..., Any]:  # a WSGI application (Flask is one)
         return self.application
 
 

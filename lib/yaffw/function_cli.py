@@ -11,7 +11,7 @@ from yaffw.settings import Settings
 CLOUDEVENT_FUNCTIONS = ("scan", "lease-reaper")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``function`` to the CLI."""
     p = sub.add_parser("function", help="serve a CloudEvent function on PORT")
     p.add_argument("name", choices=CLOUDEVENT_FUNCTIONS)

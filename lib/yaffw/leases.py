@@ -45,7 +45,8 @@ async def worker_address(redis: Any, keys: Keys, worker_id: str) -> str | None:
     """The live worker's ``host:port``, or None when its heartbeat is missing."""
     if not worker_id:
         return None
-    return await redis.get(keys.worker(worker_id))
+    address: str | None = await redis.get(keys.worker(worker_id))
+    return address
 
 
 async def unregister(redis: Any, keys: Keys, worker_id: str) -> None:

@@ -11,7 +11,7 @@ from yaffw.migrations import migrate
 from yaffw.settings import Settings
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``migrate`` to the CLI."""
     p = sub.add_parser("migrate", help="apply pending database migrations")
     p.add_argument("--dir", type=Path, default=None, help="migrations folder (default: the repository's)")

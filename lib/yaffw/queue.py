@@ -115,7 +115,8 @@ async def enqueue_once(redis: Any, keys: Keys, job: JobPayload) -> bool:
 
 async def take(redis: Any, keys: Keys, worker_id: str, timeout: float = 1.0) -> str | None:
     """Move the oldest job into ``processing:{worker_id}``; its raw JSON, or None after ``timeout``."""
-    return await redis.blmove(keys.transcode_queue, keys.processing(worker_id), timeout, "RIGHT", "LEFT")
+    raw: str | None = await redis.blmove(keys.transcode_queue, keys.processing(worker_id), timeout, "RIGHT", "LEFT")
+    return raw
 
 
 async def ack(redis: Any, keys: Keys, worker_id: str, raw: str) -> None:

@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``up`` to the CLI."""
     p = sub.add_parser("up", help="start the whole stack locally")
     p.add_argument("--media", type=Path, default=None, help="media folder (default: a generated sample library)")

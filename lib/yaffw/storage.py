@@ -98,7 +98,8 @@ class S3Store:
 
     def get(self, key: str) -> bytes:
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=_check_key(key))["Body"].read()
+            body: bytes = self.client.get_object(Bucket=self.bucket, Key=_check_key(key))["Body"].read()
+            return body
         except self.client.exceptions.NoSuchKey as exc:
             raise NotFound(f"object {key} not found") from exc
 
@@ -106,9 +107,10 @@ class S3Store:
         self.client.delete_object(Bucket=self.bucket, Key=_check_key(key))
 
     def presigned_url(self, key: str, expires: int = 300) -> str | None:
-        return self.client.generate_presigned_url(
+        url: str = self.client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": _check_key(key)}, ExpiresIn=expires
         )
+        return url
 
 
 def from_settings(settings: Settings) -> ObjectStore:

@@ -13,7 +13,7 @@ from yaffw.redis_client import sync_client
 from yaffw.settings import Settings
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``tick`` to the CLI."""
     p = sub.add_parser("tick", help="append io.yaffw.lease.tick to the event stream every N seconds")
     p.add_argument("--every", type=float, default=15.0, help="seconds between ticks (default 15)")

@@ -25,10 +25,10 @@ def check_name(name: Any) -> str:
     """A valid user name. :raises BadInput: otherwise."""
     if not isinstance(name, str) or not 1 <= len(name.strip()) <= 64:
         raise BadInput("name must be 1 to 64 characters")
-    name = name.strip()
-    if any(ord(c) < 32 or c == "\x7f" for c in name):
+    cleaned: str = name.strip()
+    if any(ord(c) < 32 or c == "\x7f" for c in cleaned):
         raise BadInput("name must not contain control characters")
-    return name
+    return cleaned
 
 
 def check_password(password: Any) -> str:

@@ -17,7 +17,7 @@ from yaffw.logs import configure
 from yaffw.settings import Settings
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``migrate-jellyfin`` to the CLI."""
     p = sub.add_parser(
         "migrate-jellyfin",

@@ -42,12 +42,12 @@ async def _prefetch(batches: Iterator[list[Any]]) -> AsyncIterator[list[Any]]:
     waits on PostgreSQL with this one: reading SQLite and converting rows overlaps the writes.
     (The reader runs in one thread at a time; its skip counts use report keys the caller never
     writes.)"""
-    done = object()
+    done: list[Any] = []  # a sentinel no reader yields (compared by identity)
     pending = asyncio.ensure_future(asyncio.to_thread(next, batches, done))
     try:
         while (batch := await pending) is not done:
             pending = asyncio.ensure_future(asyncio.to_thread(next, batches, done))
-            yield batch  # type: ignore[misc]  (the sentinel was ruled out)
+            yield batch
     finally:
         if not pending.done():
             await asyncio.wait([pending])

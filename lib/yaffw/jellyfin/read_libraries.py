@@ -78,7 +78,13 @@ def _folder_name(path: str) -> str:
     return (PureWindowsPath(path) if "\\" in path else Path(path)).name.lower()
 
 
-def collection_folder_ids(conn: sqlite3.Connection, db_path: Path, table: str, id_col: str) -> dict[str, set]:
+# Library folder name (lower case) -> ids of its CollectionFolder items.
+FolderIds = dict[str, set[uuid.UUID]]
+
+
+def collection_folder_ids(
+    conn: sqlite3.Connection, db_path: Path, table: str, id_col: str
+) -> dict[str, set[uuid.UUID]]:
     """Library folder name (lower case) -> ids of its CollectionFolder items."""
     out: dict[str, set[uuid.UUID]] = {}
     with guard(db_path):
@@ -90,7 +96,9 @@ def collection_folder_ids(conn: sqlite3.Connection, db_path: Path, table: str, i
     return out
 
 
-def read_libraries(root: Path | None, data_dir: Path, folder_ids: dict[str, set]) -> Iterator[JellyfinLibrary]:
+def read_libraries(
+    root: Path | None, data_dir: Path, folder_ids: dict[str, set[uuid.UUID]]
+) -> Iterator[JellyfinLibrary]:
     """The libraries under ``root`` (``root/default``), by name; nothing when ``root`` is None."""
     if root is None:
         return

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from yaffw.jellyfin.detect import EF
 from yaffw.jellyfin.source import guard
@@ -66,7 +67,7 @@ def count_rows(conn: sqlite3.Connection, path: Path, kind: str) -> int:
         return int(conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0])
 
 
-def _row(item_id: str, user_id: str, r: tuple) -> UserDataRow:
+def _row(item_id: str, user_id: str, r: tuple[Any, ...]) -> UserDataRow:
     return UserDataRow(
         item_id=item_id,
         user_id=user_id,
@@ -100,7 +101,7 @@ def _legacy(
         yield out
 
 
-def _pick(group: list[tuple]) -> tuple:
+def _pick(group: list[tuple[Any, ...]]) -> tuple[Any, ...]:
     if len(group) == 1:
         return group[0]
     item_n = (guid_text(group[0][0]) or "").replace("-", "").lower()
@@ -112,7 +113,7 @@ def _pick(group: list[tuple]) -> tuple:
 
 def _ef(conn: sqlite3.Connection, skip: Callable[..., None], batch: int) -> Iterator[list[UserDataRow]]:
     cursor = conn.execute(_EF)
-    group: list[tuple] = []
+    group: list[tuple[Any, ...]] = []
     out: list[UserDataRow] = []
 
     def flush() -> None:

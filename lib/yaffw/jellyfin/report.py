@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 MAX_EXAMPLES = 20  # unmatched paths listed in the report; the rest are counted
 
@@ -41,7 +42,7 @@ class Report:
         """The named phase's counts (created on first use)."""
         return self.phases.setdefault(name, Phase(name))
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """Plain data (for ``--json`` and tests)."""
         return {
             "source": self.source,

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 from yaffw.jellyfin import ddl
@@ -172,7 +173,7 @@ class JellyfinBuilder:
         self.add_items([(item_id, type_name, path, name, folder, virtual, parent, tmdb)])
         return item_id
 
-    def add_items(self, rows: Iterable[tuple]) -> None:
+    def add_items(self, rows: Iterable[tuple[Any, ...]]) -> None:
         """Many items: ``(id, type, path, name, folder, virtual, parent, tmdb)`` tuples."""
         rows = list(rows)
         self._tmdb.update((r[0], r[7]) for r in rows if r[7])
@@ -218,9 +219,9 @@ class JellyfinBuilder:
         self.add_user_data_rows([(user, item_id, played, play_count, position_seconds, favorite, last_played, audio,
                                   subtitle, tuple(keys) if keys is not None else None)])  # fmt: skip
 
-    def add_user_data_rows(self, rows: Iterable[tuple]) -> None:
+    def add_user_data_rows(self, rows: Iterable[tuple[Any, ...]]) -> None:
         """Many rows of ``add_user_data``'s arguments, in its order."""
-        out = []
+        out: list[tuple[Any, ...]] = []
         for user, item_id, played, count, position, favorite, last, audio, subtitle, keys in rows:
             ticks = round(position * TICKS_PER_SECOND)
             tmdb = self._tmdb.get(item_id)

@@ -97,7 +97,8 @@ def default_audio(streams: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The track a player picks by itself: the one flagged default, else the first."""
     audios = _audio_streams(streams)
     flagged = [s for s in audios if s.get("is_default")]
-    return (flagged or audios or [None])[0]
+    chosen = flagged or audios
+    return chosen[0] if chosen else None
 
 
 def _video_problems(video: dict[str, Any], caps: Capabilities, max_bitrate: int | None,
@@ -161,8 +162,8 @@ def decide(item: dict[str, Any], streams: list[dict[str, Any]], caps: Capabiliti
         ``not_playable`` when the item has no video or audio at all, or needs HLS and the client
         has none.
     """
-    limit = min(x for x in (max_bitrate, caps.max_bitrate, 2**62) if x)
-    limit = None if limit == 2**62 else limit
+    given = [x for x in (max_bitrate, caps.max_bitrate) if x]
+    limit = min(given) if given else None
     video = _video_stream(streams)
     audios = _audio_streams(streams)
     if audio_index is None:

@@ -33,7 +33,10 @@ _NO_MORE_CUTS = "99999999"
 class HwAccel(Protocol):
     """Decode, scale and encode arguments of one hardware choice."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The ``YAFFW_HWACCEL`` value this choice answers to."""
+        ...
 
     def decode_args(self) -> list[str]:
         """Input options placed before ``-i`` (hardware decoding)."""

@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None, prog: str = "yaffw identify") -> int:
     parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     add_arguments(parser)
     args = parser.parse_args(argv)
-    return args.run(args)
+    code: int = args.run(args)
+    return code
 
 
 if __name__ == "__main__":
