@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from yaffw.naming import NAMING_VERSION
 
 from tests._scan_helpers import items, make_library, make_scanner
 
@@ -117,7 +118,7 @@ async def test_named_library_scans_to_exact_items(clean_db, redis, settings, cli
     assert set(owners.values()) == {films["Film"]["id"]}
     assert by_path["Film (2000)/featurettes/Making Of.mp4"]["name"] == "Making Of"
     assert by_path["Film (2000)/Film (2000)-trailer.mp4"]["name"] == "Trailer"
-    assert all(r["parent_id"] is None and r["naming_version"] == 1 for r in by_path.values())
+    assert all(r["parent_id"] is None and r["naming_version"] == NAMING_VERSION for r in by_path.values())
 
     tree = await items(pool, shows)
     rows = list(tree.values())

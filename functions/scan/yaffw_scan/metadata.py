@@ -57,6 +57,7 @@ def describe_media(path: str, guess: Guess, nfo: Nfo | None, media: MediaInfo) -
         rating=nfo.rating,
         container=media.container,
         duration_seconds=media.duration_seconds,
+        file_duration_seconds=media.duration_seconds,  # a joined film's duration_seconds is its parts' sum
         bitrate=media.bitrate,
     )
     return fields

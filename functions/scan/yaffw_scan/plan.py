@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from yaffw.naming.extras import kind_of_suffix
+from yaffw.naming.parts import split_part
+from yaffw.naming.versions import split_version
 
 from yaffw_scan import sidecars
 from yaffw_scan.identify import NAMING_VERSION, Guess, identify
@@ -46,6 +48,11 @@ def _same(a: float | None, b: float) -> bool:
     return a is not None and abs(a - b) < 1e-6
 
 
+def _film_name(stem: str, folder: str) -> str:
+    """The film a file's name is of, without its part or version label."""
+    return split_version(split_part(stem)[0], folder)[0].casefold()
+
+
 def make_plan(listing: Listing, state: State, kind: str, scope: str | None) -> Plan:
     """The work for a walk ``listing`` of a library of ``kind`` whose rows are ``state``.
 
@@ -54,12 +61,15 @@ def make_plan(listing: Listing, state: State, kind: str, scope: str | None) -> P
     could not be listed are never reported missing (an unmounted disk is not a deletion).
     """
     plan = Plan()
-    # A film's folder is its own when it is the only film there; its extras (``-trailer``) do not count.
-    per_folder = Counter(
-        os.path.dirname(f.path)
-        for f in listing.files
-        if kind_of_suffix(os.path.splitext(os.path.basename(f.path))[0]) is None
-    )
+    # A film's folder is its own when it is the only film there; its extras (``-trailer``) do not
+    # count, and its parts (``cd1``, ``cd2``) and versions (``- 1080p``) are one film.
+    films_in: dict[str, set[str]] = {}
+    for f in listing.files:
+        stem = os.path.splitext(os.path.basename(f.path))[0]
+        if kind_of_suffix(stem) is None:
+            folder = os.path.dirname(f.path)
+            films_in.setdefault(folder, set()).add(_film_name(stem, os.path.basename(folder)))
+    per_folder = Counter({folder: len(names) for folder, names in films_in.items()})
     found: set[str] = set()
     for file in listing.files:
         found.add(file.path)

@@ -67,6 +67,7 @@ MEDIA_COLUMNS = (
     "parent_id", "type", "name", "sort_name", "original_title", "year", "plot", "genres", "rating",
     "index_number", "parent_index_number", "path", "header_hash", "size", "mtime", "container",
     "duration_seconds", "bitrate", "sidecar_hash", "extra_kind", "owner_id", "air_date", "naming_version",
+    "file_duration_seconds",
 )  # fmt: skip
 FOLDER_COLUMNS = (
     "parent_id", "type", "name", "sort_name", "original_title", "year", "plot", "genres", "rating",

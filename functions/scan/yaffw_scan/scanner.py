@@ -21,7 +21,7 @@ from yaffw.keys import Keys
 from yaffw.media.probe import MediaError, StreamInfo
 from yaffw.storage import ObjectStore
 
-from yaffw_scan import extras, images, register
+from yaffw_scan import extras, films, images, register
 from yaffw_scan.folders import Folders
 from yaffw_scan.lock import WHOLE_LIBRARY, ScanLock, merge_requests
 from yaffw_scan.metadata import describe_media
@@ -131,6 +131,11 @@ class Scanner:
             main = [w for w in plan.work if w.guess.type != "extra"]
             extras_work = [w for w in plan.work if w.guess.type == "extra"]
             cleared = await self._read_all(main, library, state, folders, prober, reporter, result)
+            # Parts and versions of one film become one item before extras look for their film.
+            touched = {os.path.dirname(w.file.path) for w in main}
+            touched |= {os.path.dirname(w.item.path) for w in main if w.item is not None}
+            touched |= {os.path.dirname(row.path) for row in plan.missing}
+            await films.regroup(self.pool, library, touched, {row.id for row in plan.missing})
             cleared += await self._read_all(extras_work, library, state, folders, prober, reporter, result,
                                             offset=len(main), total=len(plan.work))  # fmt: skip
             await reporter.progress("cleanup", len(plan.work), len(plan.work))

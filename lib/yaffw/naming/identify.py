@@ -30,7 +30,7 @@ from yaffw.naming.versions import split_version
 KINDS = ("movies", "shows", "mixed")
 # Raise when the rules change what an existing name means: the scan reads every file identified by
 # older rules once more (``media_items.naming_version``), so libraries are re-identified by a rescan.
-NAMING_VERSION = 1
+NAMING_VERSION = 2  # 2: parts and versions of one film are joined into one item
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,7 @@ WITH leaf AS (
     FROM media_items i LEFT JOIN media_items p ON p.id = i.parent_id
     WHERE i.library_id = ANY($2::uuid[]) AND i.type = ANY($4::text[])
       AND i.extra_kind IS NULL  -- extras (trailers...) are shown on their film's page, never as new items
+      AND i.film_id IS NULL  -- a film's other parts and versions are the film (migration 0011)
       AND ($6::bool IS NULL OR $6::bool = EXISTS (
           SELECT 1 FROM user_item_data x WHERE x.item_id = i.id AND x.user_id = $1::uuid AND x.played))
     ORDER BY i.date_added DESC LIMIT 500
@@ -256,6 +257,7 @@ async def list_items(conn: Conn, user: User, query: ItemQuery) -> tuple[list[dic
         )
     if not query.owner_id and not query.ids:
         where.append("i.extra_kind IS NULL")  # extras are listed by their owner only, never as library items
+        where.append("i.film_id IS NULL")  # a film's other parts and versions are the film itself
     top_level_only = query.recursive is False or (query.recursive is None and not (query.types or query.q))
     if top_level_only and not query.parent_id and not query.ids and not query.owner_id:
         where.append("i.parent_id IS NULL")

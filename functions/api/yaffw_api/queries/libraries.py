@@ -20,7 +20,8 @@ MAX_PATHS = 32
 
 _SELECT = """
 SELECT l.id, l.name, l.kind, l.paths, l.created_at, l.last_scan_at,
-       (SELECT count(*) FROM media_items i WHERE i.library_id = l.id AND i.parent_id IS NULL) AS item_count
+       (SELECT count(*) FROM media_items i WHERE i.library_id = l.id AND i.parent_id IS NULL
+        AND i.film_id IS NULL AND i.extra_kind IS NULL) AS item_count
 FROM libraries l
 WHERE ($1::bool OR EXISTS (SELECT 1 FROM library_access a WHERE a.library_id = l.id AND a.user_id = $2::uuid))
 """
