@@ -1,6 +1,7 @@
 """``GET|HEAD /api/items/{id}/file``: direct play of the item's file (DESIGN §5.2).
 
-The path comes from the database row only, and must lie inside one of the item's library paths.
+The path comes from the database row only; :mod:`yaffw.media.safe_path` opens it only when its real
+path lies inside one of the item's library paths and it is a regular file (404 ``file_refused`` else).
 The caller is authorised by Bearer header, cookie, or a short-lived ``?token=`` scoped to
 ``item:<id>`` (what the playback endpoint hands out, since a ``<video src>`` cannot send headers).
 Ranges, conditionals and ETags: :mod:`yaffw_api.ranges`; the body: :mod:`yaffw_api.sendfile`.
@@ -8,14 +9,15 @@ Ranges, conditionals and ETags: :mod:`yaffw_api.ranges`; the body: :mod:`yaffw_a
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 import os
-import stat
 from urllib.parse import quote
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
-from yaffw.errors import NotFound, Unavailable
+from yaffw.errors import NotFound
+from yaffw.media import safe_path
 
 from yaffw_api import ranges
 from yaffw_api.access import visible_item
@@ -45,26 +47,6 @@ def content_type(path: str) -> str:
     return _TYPES.get(ext) or mimetypes.guess_type(path)[0] or "application/octet-stream"
 
 
-def _inside(path: str, roots: list[str]) -> bool:
-    norm = os.path.normpath(path)
-    return any(norm == os.path.normpath(r) or norm.startswith(os.path.normpath(r) + os.sep) for r in roots)
-
-
-def _open(path: str) -> tuple[int, os.stat_result]:
-    """Open the file for reading. :raises NotFound: gone since the scan; Unavailable: unreadable."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    except (FileNotFoundError, NotADirectoryError) as exc:
-        raise NotFound("media file is missing (moved or deleted since the last scan)", code="file_missing") from exc
-    except OSError as exc:
-        raise Unavailable(f"media file cannot be read: {exc.strerror}", code="file_unreadable") from exc
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):
-        os.close(fd)
-        raise NotFound("media file is missing (not a regular file)", code="file_missing")
-    return fd, st
-
-
 @bp.route("/api/items/<item_id>/file", methods=["GET", "HEAD"])
 async def item_file(request: Request, item_id: str) -> HTTPResponse | None:
     """The item's file with Range/If-Range/If-None-Match/If-Modified-Since support."""
@@ -77,13 +59,16 @@ async def serve_item_file(request: Request, user: User, item_id: str) -> HTTPRes
     If-Range, conditionals, ETag, zero-copy body. Shared by ``/api`` and the Jellyfin surface.
 
     :raises NotFound: invisible item, no file, file gone. :raises Unavailable: unreadable file.
+    :raises RefusedFile: (404 ``file_refused``) the file leads outside the library's folders or is not a regular file.
     """
     d = deps(request)
     item = await visible_item(d.pool, user, item_id, _COLUMNS)
     path = item["path"]
-    if not path or not _inside(path, list(item["roots"] or [])):
+    if not path:
         raise NotFound("item has no file", code="no_file")
-    fd, st = _open(path)
+    # Real path under a library root, a regular file, opened without blocking: yaffw.media.safe_path.
+    # In a thread: a stat or open on a slow or hung share must not stall every request of this replica.
+    fd, st = await asyncio.to_thread(safe_path.open_media, path, list(item["roots"] or []))
     try:
         headers = {k.lower(): v for k, v in request.headers.items()}
         plan = ranges.plan(request.method, headers, st.st_size, st.st_mtime)

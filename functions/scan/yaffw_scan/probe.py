@@ -15,6 +15,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from yaffw.errors import YaffwError
+from yaffw.media import safe_path
 from yaffw.media.fingerprint import header_hash
 from yaffw.media.probe import MediaInfo, StreamInfo, probe
 
@@ -39,7 +41,10 @@ class Facts:
 class Prober:
     """Bounded, counted file reading for the scanner."""
 
-    def __init__(self, concurrency: int):
+    def __init__(self, concurrency: int, roots: list[str] | None = None):
+        # With the library's roots, every file is checked again just before it is opened (it may have
+        # become a link out of the library or a FIFO since the walk): yaffw.media.safe_path.
+        self.roots = roots
         self.executor = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="scan-probe")
         self._lock = threading.Lock()
         self.opened = 0
@@ -63,14 +68,25 @@ class Prober:
         return await asyncio.get_running_loop().run_in_executor(self.executor, self._read, file, cars, known_hash)
 
     def _hash(self, file: MediaFile) -> str:
+        self._check(file)
         self._count()
         return header_hash(file.path, file.size)
+
+    def _check(self, file: MediaFile) -> None:
+        """:raises OSError: refused by :func:`yaffw.media.safe_path.check_media` (recorded as a failure)."""
+        if self.roots is None:
+            return
+        try:
+            safe_path.check_media(file.path, self.roots)
+        except YaffwError as exc:
+            raise OSError(exc.message) from exc
 
     def _read(self, file: MediaFile, cars: sidecars.Sidecars, known_hash: str | None) -> Facts:
         digest = known_hash or self._hash(file)
         pictures = [p for kind, path in cars.images.items() if (p := images.load_sidecar(kind, path))]
         # Without a sidecar poster, take a still at 10% while the file is open for the probe anyway.
         want_still = not any(p.kind == "primary" for p in pictures)
+        self._check(file)
         self._count(probed=True)
         media = probe(file.path, still_at=0.1 if want_still else None)
         info = nfo.read(cars.nfo) if cars.nfo else None

@@ -117,7 +117,7 @@ class Scanner:
         await activity.write(self.pool, "scan", f"Scan of {library.name}{where} started",
                              data={"library_id": library.id, "path": scope})  # fmt: skip
         await reporter.progress("walk", 0, 0, force=True)
-        prober = Prober(self.concurrency)
+        prober = Prober(self.concurrency, roots=library.paths)
         try:
             listing = await asyncio.to_thread(walk, library.paths, scope)
             state = await register.load_state(self.pool, library.id)
@@ -141,6 +141,10 @@ class Scanner:
             await reporter.progress("cleanup", len(plan.work), len(plan.work))
             await self._remove(plan.missing, reporter, result)
             await register.clear_failures(self.pool, library.id, cleared + plan.gone_failures)
+            for path, why in listing.refused.items():  # links out of the library, FIFOs, devices
+                result.failed += 1
+                result.failures[path] = why
+                await register.record_failure(self.pool, library.id, path, why, None, None)
             await self._prune_folders(library, reporter, result)
             await extras.link_unlinked(self.pool, library)  # owners that came (back) in this pass
             await register.finish(self.pool, library.id)

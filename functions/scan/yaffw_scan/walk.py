@@ -2,7 +2,9 @@
 
 Only ``stat`` is used here — no media file is opened — so an unchanged library can be walked and
 compared with the database without reading a byte of video. Hidden files, sample clips, system
-folders and non-media files are left out.
+folders and non-media files are left out. So are, in ``refused`` with the reason, files whose real
+path leads outside the library's folders and things that are not regular files (FIFOs, devices,
+sockets): :mod:`yaffw.media.safe_path`; a FIFO opened by the probe would hang the scan.
 """
 
 from __future__ import annotations
@@ -10,9 +12,12 @@ from __future__ import annotations
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePath
+
+from yaffw.media import safe_path
 
 from yaffw_scan import discs
 
@@ -75,6 +80,7 @@ class Listing:
     sidecars: dict[str, tuple[Entry, ...]] = field(default_factory=dict)
     missing_roots: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)  # path → why it is not a media file we may read
 
     def sidecars_in(self, folder: str) -> tuple[Entry, ...]:
         """Sidecar files of ``folder``, listing it now if the walk did not visit it."""
@@ -123,6 +129,8 @@ def walk(roots: Iterable[str], subtree: str | None = None) -> Listing:
     them). A root that does not exist is reported in ``missing_roots`` (an unmounted share must not
     look like an empty library)."""
     listing = Listing()
+    roots = list(roots)
+    real = safe_path.real_roots(roots)
     for root in roots:
         start = root
         if subtree is not None:
@@ -132,25 +140,37 @@ def walk(roots: Iterable[str], subtree: str | None = None) -> Listing:
         if not os.path.isdir(root):
             listing.missing_roots.append(root)
             continue
-        if os.path.isfile(start):
-            _add_file(listing, start, root)
-        elif os.path.isdir(start):
-            _walk_folder(listing, start, root)
+        if os.path.isdir(start):
+            _walk_folder(listing, start, root, real)
+        elif os.path.lexists(start):
+            _add_file(listing, start, root, real)
     return listing
 
 
-def _add_file(listing: Listing, path: str, root: str) -> None:
+def _refused(listing: Listing, path: str, real_roots: list[str]) -> bool:
+    """Record and return True when ``path`` may not be read (outside the roots, not a regular file)."""
+    try:
+        why = safe_path.refusal(path, real_roots)
+    except OSError:  # vanished, or a dangling symlink
+        return True
+    if why:
+        log.warning("skipping %s: %s", path, why)
+        listing.refused[path] = why
+    return why is not None
+
+
+def _add_file(listing: Listing, path: str, root: str, real_roots: list[str]) -> None:
     name = os.path.basename(path)
-    if is_ignored(name, is_dir=False) or not _readable_name(path):
+    if is_ignored(name, is_dir=False) or not _readable_name(path) or _refused(listing, path, real_roots):
         return
     st = os.stat(path)
     listing.files.append(MediaFile(path, st.st_size, st.st_mtime, root))
     listing.sidecars_in(os.path.dirname(path))
 
 
-def _add_disc(listing: Listing, folder: str, root: str) -> None:
+def _add_disc(listing: Listing, folder: str, root: str, real_roots: list[str]) -> None:
     main = discs.main_file(folder)
-    if main is None or not _readable_name(main):
+    if main is None or not _readable_name(main) or _refused(listing, main, real_roots):
         return
     try:
         st = os.stat(main)
@@ -160,7 +180,7 @@ def _add_disc(listing: Listing, folder: str, root: str) -> None:
     listing.sidecars[os.path.dirname(main)] = ()
 
 
-def _walk_folder(listing: Listing, start: str, root: str) -> None:
+def _walk_folder(listing: Listing, start: str, root: str, real_roots: list[str]) -> None:
     seen: set[tuple[int, int]] = set()
     stack = [start]
     while stack:
@@ -170,6 +190,11 @@ def _walk_folder(listing: Listing, start: str, root: str) -> None:
             if (st.st_dev, st.st_ino) in seen:  # a symlink loop
                 continue
             seen.add((st.st_dev, st.st_ino))
+            # Resolved once per folder: then only a file that is itself a symlink needs resolving.
+            if not safe_path.is_under(os.path.realpath(folder), real_roots):
+                log.warning("skipping %s: a link to a folder outside the library folders", folder)
+                listing.refused[folder] = "the folder is a link to a place outside the library folders"
+                continue
             entries = list(os.scandir(folder))
         except OSError as exc:
             log.warning("cannot list %s: %s", folder, exc)
@@ -181,7 +206,7 @@ def _walk_folder(listing: Listing, start: str, root: str) -> None:
             try:
                 if entry.is_dir():
                     if name.lower() in discs.DISC_FOLDERS:
-                        _add_disc(listing, entry.path, root)  # one file for the whole disc, not its pieces
+                        _add_disc(listing, entry.path, root, real_roots)  # one file for the whole disc, not its pieces
                     elif not is_ignored(name, is_dir=True):
                         stack.append(entry.path)
                     continue
@@ -195,6 +220,11 @@ def _walk_folder(listing: Listing, start: str, root: str) -> None:
                         listing.skipped.append(entry.path.encode("utf-8", "replace").decode())
                         continue
                     est = entry.stat()
+                    if not stat.S_ISREG(est.st_mode) or (
+                        entry.is_symlink() and not safe_path.is_under(os.path.realpath(entry.path), real_roots)
+                    ):
+                        _refused(listing, entry.path, real_roots)
+                        continue
                     listing.files.append(MediaFile(entry.path, est.st_size, est.st_mtime, root))
             except OSError as exc:  # vanished while we looked, or a dangling symlink
                 log.debug("skipping %s: %s", entry.path, exc)

@@ -28,10 +28,10 @@ import asyncpg
 from aiohttp import web
 from yaffw import leases, queue
 from yaffw.db import create_pool
-from yaffw.errors import BadInput, NotFound
+from yaffw.errors import BadInput, NotFound, Unavailable
 from yaffw.keys import Keys
 from yaffw.logs import configure
-from yaffw.media import ffmpeg
+from yaffw.media import ffmpeg, safe_path
 from yaffw.media import source as media_source
 from yaffw.redis_client import async_client
 from yaffw.settings import Settings
@@ -178,8 +178,9 @@ class Worker:
     async def _start_session(self, job: queue.JobPayload, raw: str) -> None:
         try:
             src = await media_source.load(self.pool, job.item_id, job.audio_index)
+            await self._check_input(src.path, job.item_id)
             plan = await media_source.plan(self.pool, src, json.loads(job.to_json()))
-        except (NotFound, BadInput) as exc:
+        except (NotFound, BadInput, Unavailable) as exc:  # NotFound includes safe_path.RefusedFile
             log.error("session %s: cannot transcode item %s: %s", job.sid, job.item_id, exc.message)
             await self._publish(job.sid, "failed", error=exc.message)
             await queue.ack(self.redis, self.keys, self.worker_id, raw)
@@ -194,6 +195,17 @@ class Worker:
         await session.start(variant, start)
         await self._claim(session)
         self._spawn(self._announce(session, start))
+
+    async def _check_input(self, path: str, item_id: str) -> None:
+        """FFmpeg gets only a regular file inside the item's library folders (``yaffw.media.safe_path``).
+
+        :raises RefusedFile: a link out of the library, a FIFO or a device. :raises NotFound: gone.
+        """
+        roots = await self.pool.fetchval(
+            "SELECT l.paths FROM media_items i JOIN libraries l ON l.id = i.library_id WHERE i.id = $1::uuid", item_id
+        )
+        # In a thread: stat and open may wait on a slow share.
+        await asyncio.to_thread(safe_path.check_media, path, list(roots or []))
 
     async def _claim(self, session: TranscodeSession) -> None:
         """Route the session here: map, the session's worker field (both at once), the active list."""
