@@ -156,6 +156,9 @@ class EncodeSpec:
     has_video: bool = True
     keyframes: Sequence[float] = field(default_factory=tuple)
     duration: float = 0.0
+    # Where the playlist's timeline ends (the video's last frame, :mod:`yaffw.media.timeline`): every
+    # stream stops there, so audio that runs on past the picture does not lengthen the last segment.
+    end: float | None = None
 
 
 def _t(seconds: float) -> str:
@@ -221,6 +224,8 @@ def build(spec: EncodeSpec, hw: HwAccel) -> list[str]:
     else:
         args += ["-vn"]
     args += _audio(spec)
+    if spec.end:
+        args += ["-to", _t(spec.end)]  # output option: with -copyts it is a time on the source's clock
     args += ["-sn", "-dn", "-f", "segment", "-segment_format", "mpegts", "-segment_times",
              ",".join(cuts) if cuts else _NO_MORE_CUTS, "-segment_time_delta", "0.05",
              "-segment_start_number", str(spec.start_segment), "-segment_list", "pipe:1",

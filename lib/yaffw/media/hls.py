@@ -28,6 +28,8 @@ SEGMENT_EXT = "ts"
 ORIGINAL = "original"
 # At most this many variants in a master playlist: each switch of variant can restart the encoder.
 MAX_VARIANTS = 3
+# A last segment shorter than this joins the one before it.
+MIN_TAIL = 0.5
 AAC_CODECS = "mp4a.40.2"
 _AUDIO_CODECS = {"aac": "mp4a.40.2", "mp3": "mp4a.40.34", "ac3": "ac-3", "eac3": "ec-3"}
 _H264_PROFILES = {"baseline": "42", "constrained baseline": "42", "main": "4d", "extended": "58",
@@ -52,10 +54,16 @@ class Variant:
 
 
 def fixed_boundaries(duration: float, segment_seconds: float) -> list[float]:
-    """Start times of the segments of a transcoded stream: ``0, S, 2S, ...`` below ``duration``."""
+    """Start times of the segments of a transcoded stream: ``0, S, 2S, ...`` below ``duration``.
+
+    A last piece shorter than :data:`MIN_TAIL` joins the segment before it (a few milliseconds of
+    tail make no segment of their own).
+    """
     if duration <= 0:
         return [0.0]
     count = max(1, math.ceil(duration / segment_seconds - 1e-6))
+    if count > 1 and duration - (count - 1) * segment_seconds < MIN_TAIL:
+        count -= 1
     return [float(n * segment_seconds) for n in range(count)]
 
 

@@ -8,13 +8,14 @@ they agree on every segment.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
 from yaffw.errors import NotFound
-from yaffw.media import hls, keyframes
+from yaffw.media import hls, keyframes, timeline
 
 _PICTURE_CODECS = frozenset({"mjpeg", "png", "bmp", "gif", "webp"})
 
@@ -34,7 +35,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Plan:
-    """The session's variants (best first) and every segment's start time."""
+    """The session's variants (best first), every segment's start time, and where the timeline ends
+    (``duration``: the end of the source's streams, which the encoder stops at)."""
 
     variants: list[hls.Variant]
     starts: list[float]
@@ -80,11 +82,14 @@ async def plan(conn: asyncpg.Pool | asyncpg.Connection, source: Source, job: dic
                max_height: int | None = None) -> Plan:  # fmt: skip
     """Variants and segment starts for ``job`` (a JobPayload dict) on ``source``.
 
-    Copied video needs the source's keyframes: read from the cache, or probed once and stored.
+    Copied video needs the source's keyframes: read from the cache, or probed once and stored. The
+    timeline ends where the streams do (:func:`yaffw.media.timeline.stream_end`), not at the
+    container's duration the scan stored (that is only the fallback when the file cannot be read).
     """
     variants = hls.ladder(job, source.video, source.audio, source_bitrate=source.bitrate, max_height=max_height)
     seconds = float(job.get("segment_seconds") or 6)
     kfs: list[float] = []
     if job.get("video") == "copy" and source.video is not None:
         kfs = await keyframes.get(conn, source.item_id, source.header_hash, source.path)
-    return Plan(variants, hls.boundaries(source.duration, seconds, kfs or None), kfs, source.duration)
+    end = await asyncio.to_thread(timeline.stream_end, source.path) or source.duration
+    return Plan(variants, hls.boundaries(end, seconds, kfs or None), kfs, end)
