@@ -1,5 +1,6 @@
 """``GET /items/<id>``: a movie or episode (stream facts, play, played/favorite), a show (its
-seasons) or a season (its episodes); each with its extras (trailers, featurettes...)."""
+seasons) or a season (its episodes); each with its extras (trailers, featurettes...); a film with its
+versions (a menu to play each) and how many parts it plays as one."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sanic.response import HTTPResponse
 
 from yaffw_api.context import deps
 from yaffw_api.pages_auth import page, user_of
-from yaffw_api.queries import extras, items
+from yaffw_api.queries import extras, items, versions
 from yaffw_api.templating import render
 
 bp = Blueprint("pages_item")
@@ -40,5 +41,11 @@ async def item(request: Request, item_id: str) -> HTTPResponse:
         )
     template = {"series": "series.html", "season": "season.html"}.get(found["type"], "item.html")
     owned = await extras.for_item(pool, user, found["id"])  # trailers, featurettes...: never library items
+    menu: list[dict[str, Any]] = []
+    parts = 1
+    if found["type"] == "movie":  # a film's versions and parts (issue 16)
+        menu = versions.menu(await versions.versions(pool, found, found["streams"]))
+        parts = await pool.fetchval(f"SELECT {versions.PART_COUNT} FROM media_items i WHERE i.id = $1::uuid",
+                                    found["id"])  # fmt: skip
     return render(request, template, item=found, children=children, streams=stream_groups(found["streams"]),
-                  extras=owned)  # fmt: skip
+                  extras=owned, versions=menu, parts=parts)  # fmt: skip

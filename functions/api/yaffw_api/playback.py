@@ -17,19 +17,20 @@ from sanic.response import HTTPResponse, json
 from yaffw import userdata
 from yaffw.errors import BadInput
 from yaffw.media.capabilities import Capabilities
-from yaffw.media.decision import decide
+from yaffw.media.decision import decide, pick_source
 
 from yaffw_api.apidoc import op, path_param
 from yaffw_api.auth import require_user
 from yaffw_api.context import deps
 from yaffw_api.params import json_object
 from yaffw_api.playback_domain import announce, media_token, open_session, playable_item, token_ttl
+from yaffw_api.queries import versions
 
 __all__ = ["announce", "audio_tracks", "bp", "token_ttl"]
 
 bp = Blueprint("playback")
 
-_FIELDS = ("capabilities", "audio_index", "max_bitrate", "start_seconds", "client")
+_FIELDS = ("capabilities", "audio_index", "max_bitrate", "start_seconds", "client", "source")
 
 
 def _optional_int(body: dict[str, Any], name: str, minimum: int) -> int | None:
@@ -66,23 +67,35 @@ async def start_playback(request: Request, item_id: str) -> HTTPResponse:
     client = body.get("client") if isinstance(body.get("client"), str) else request.headers.get("user-agent", "")
     caps = Capabilities.from_json(body.get("capabilities"))
     max_bitrate = _optional_int(body, "max_bitrate", 1)
-    decision = decide(item, streams, caps, audio_index=_optional_int(body, "audio_index", 0), max_bitrate=max_bitrate)
+    audio_index = _optional_int(body, "audio_index", 0)
+    requested = body.get("source")
+    if requested is not None and not isinstance(requested, str):
+        raise BadInput("source must be a version id (a string)")
+    # A film with versions: the best one for this client, or the one asked for.
+    sources = await versions.versions(d.pool, item, streams)
+    index, decision = pick_source(
+        sources, lambda row, s: decide(row, s, caps, audio_index=audio_index, max_bitrate=max_bitrate),
+        lambda x: x, requested,
+    )  # fmt: skip
+    played, streams = sources[index]
     start = _seconds(body.get("start_seconds", 0), "start_seconds")
     limits = [x for x in (caps.max_bitrate, max_bitrate) if x]
     session = await open_session(d, user, item, decision, max_height=caps.max_height,
                                  max_bitrate=min(limits) if limits else None, start_seconds=start,
-                                 client=client or "")  # fmt: skip
+                                 client=client or "", source=played)  # fmt: skip
+    duration = played["duration_seconds"]
     if decision.is_hls:
-        token = media_token(d, user, f"session:{session.sid}", item["duration_seconds"])
+        token = media_token(d, user, f"session:{session.sid}", duration)
         url = f"/api/sessions/{session.sid}/master.m3u8?token={token}"
     else:
-        token = media_token(d, user, f"item:{item['id']}", item["duration_seconds"])
-        url = f"/api/items/{item['id']}/file?token={token}"
+        token = media_token(d, user, f"item:{played['id']}", duration)
+        url = f"/api/items/{played['id']}/file?token={token}"
     saved = await userdata.get(d.pool, user.id, str(item["id"]))
     return json(
         {"session_id": session.sid, "method": session.method, "reason": session.reason, "url": url,
          "audio_index": session.audio_index, "audio_tracks": audio_tracks(streams),
-         "duration_seconds": item["duration_seconds"], "expires_in": token_ttl(item["duration_seconds"]),
+         "source_id": str(played["id"]), "sources": versions.menu(sources),
+         "duration_seconds": duration, "expires_in": token_ttl(duration),
          "user_data": saved, "progress_url": f"/api/sessions/{session.sid}/progress",
          "stop_url": f"/api/sessions/{session.sid}"},
         status=201,
@@ -110,6 +123,7 @@ _PLAYBACK_REQUEST = {
         "audio_index": {"type": "integer"},
         "max_bitrate": {"type": "integer"},
         "start_seconds": {"type": "number", "minimum": 0},
+        "source": {"type": "string", "description": "the version to play (a film with versions); default: the best"},
     },
 }
 _PLAYBACK_RESULT = {

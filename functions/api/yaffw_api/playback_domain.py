@@ -20,9 +20,13 @@ from yaffw.sessions import PlaybackSession
 from yaffw_api.access import visible_item
 from yaffw_api.auth import User
 from yaffw_api.context import Deps
+from yaffw_api.queries.versions import PART_COUNT
 
 SOURCE = "/yaffw/api"
-ITEM_COLUMNS = "i.id, i.name, i.type, i.path, i.container, i.bitrate, i.duration_seconds, i.size, i.library_id"
+ITEM_COLUMNS = (
+    "i.id, i.name, i.type, i.path, i.container, i.bitrate, i.duration_seconds, i.size, i.library_id, i.mtime,"
+    f" i.version_label, {PART_COUNT} AS part_count"
+)
 # Media URL tokens live a little longer than the film so a paused film can still seek, but no
 # longer than MAX_TOKEN_TTL: they travel in URLs.
 MIN_TOKEN_TTL = 3600
@@ -72,19 +76,23 @@ async def announce(d: Deps, type_: str, session: PlaybackSession, message: str, 
 
 
 async def open_session(d: Deps, user: User, item: dict[str, Any], decision: Decision, *, max_height: int | None,
-                       max_bitrate: int | None, start_seconds: float, client: str) -> PlaybackSession:  # fmt: skip
+                       max_bitrate: int | None, start_seconds: float, client: str,
+                       source: dict[str, Any] | None = None) -> PlaybackSession:  # fmt: skip
     """Store a session for ``decision``, take its lease and announce the start.
 
-    ``max_height``/``max_bitrate`` are the client's limits (they cap the HLS ladder).
+    ``max_height``/``max_bitrate`` are the client's limits (they cap the HLS ladder). ``source`` is
+    the version of the film played (its ``media_items`` row; default the item's own file): the
+    transcode reads that file, while the session, watch state and activity stay the film's.
     """
     sid, now = sessions.new_sid(), time.time()
-    job = decision.job(sid=sid, item=item, segment_seconds=d.settings.segment_seconds,
+    played = source if source is not None else item
+    job = decision.job(sid=sid, item=played, segment_seconds=d.settings.segment_seconds,
                        hwaccel=d.settings.hwaccel, created_at=now)  # fmt: skip
     session = PlaybackSession(
         sid=sid, user_id=user.id, user_name=user.name, item_id=str(item["id"]), item_name=item["name"],
         method=decision.method, reason=decision.reason, job=job, audio_index=decision.audio_index,
         max_height=max_height, max_bitrate=max_bitrate, position_seconds=start_seconds,
-        duration_seconds=item["duration_seconds"], created_at=now, updated_at=now, client=client[:200],
+        duration_seconds=played["duration_seconds"], created_at=now, updated_at=now, client=client[:200],
     )  # fmt: skip
     await sessions.create(d.redis, d.keys, session)
     await leases.renew(d.redis, d.keys, sid, d.settings.lease_seconds)

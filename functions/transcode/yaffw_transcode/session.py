@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from yaffw.media import ffmpeg
-from yaffw.media.source import Plan, Source
+from yaffw.media.source import Plan, Source, concat_list
 from yaffw.queue import JobPayload
 
 from yaffw_transcode import metrics
@@ -154,7 +154,7 @@ class TranscodeSession:
         assert v is not None
         self._runs += 1
         spec = ffmpeg.EncodeSpec(
-            source=self.source.path, variant=v, starts=self.plan.starts, start_segment=n,
+            source=self._input(), concat=bool(self.source.parts), variant=v, starts=self.plan.starts, start_segment=n,
             out_dir=self.scratch / f".run{self._runs}", audio=self.job.audio, audio_index=self.job.audio_index,
             audio_source_codec=(self.source.audio or {}).get("codec"), has_video=self.source.video is not None,
             keyframes=self.plan.keyframes, duration=self.plan.duration, end=self.plan.duration,
@@ -165,6 +165,16 @@ class TranscodeSession:
             metrics.RESTARTS.inc()
         log.info("session %s: encoder for %s from segment %d (run %d)", self.sid, variant, n, self._runs)
         await enc.launch()
+
+    def _input(self) -> str:
+        """What FFmpeg reads: the file, or for a film in parts a concat list of them in scratch."""
+        if not self.source.parts:
+            return self.source.path
+        listing = self.scratch / "parts.ffconcat"
+        if not listing.exists():
+            self.scratch.mkdir(parents=True, exist_ok=True)
+            listing.write_text(concat_list(self.source.parts))
+        return str(listing)
 
     def _needs_restart(self, variant: str, n: int) -> bool:
         enc = self.encoder

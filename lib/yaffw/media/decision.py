@@ -17,9 +17,10 @@ A client without HLS gets direct play or nothing (:class:`~yaffw.errors.BadInput
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from yaffw.errors import BadInput
 from yaffw.media.capabilities import Capabilities, canonical
@@ -33,6 +34,8 @@ MIN_VIDEO_BITRATE = 200_000
 _AUDIO_TARGETS = ("aac", "opus", "mp3")
 # Cover art is stored as a video stream; it is never the film.
 _PICTURE_CODECS = frozenset({"mjpeg", "png", "bmp", "gif", "webp"})
+_METHOD_RANK = {"direct_play": 0, "direct_stream": 1, "transcode": 2}
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -177,6 +180,11 @@ def decide(item: dict[str, Any], streams: list[dict[str, Any]], caps: Capabiliti
 
     container = container_of(item)
     video_problems = _video_problems(video, caps, limit, item.get("bitrate")) if video else []
+    parts = int(item.get("part_count") or 1)
+    if parts > 1:
+        # A film in parts is no one file a player could open, and copied video would need keyframes
+        # across the joined parts: the transcode reads the parts as one input (concat) and encodes.
+        video_problems.append(f"film in {parts} parts plays as one stream")
     audio_problems = _audio_problems(audio, caps) if audio else []
     other = []
     if not caps.container_ok(container):
@@ -201,3 +209,51 @@ def decide(item: dict[str, Any], streams: list[dict[str, Any]], caps: Capabiliti
     elif audio is not None:
         audio_bitrate = audio.get("bitrate") or AUDIO_BITRATE_PER_CHANNEL * (audio.get("channels") or 2)
     return Decision("transcode", reason, chosen, _video_target(video, caps, limit, audio_bitrate), audio_out)
+
+
+def _quality(streams: list[dict[str, Any]], item: dict[str, Any]) -> tuple[int, int]:
+    video = _video_stream(streams)
+    return (int((video or {}).get("height") or 0), int(item.get("bitrate") or 0))
+
+
+def pick_source(
+    sources: Sequence[tuple[dict[str, Any], list[dict[str, Any]]]],
+    attempt: Callable[[dict[str, Any], list[dict[str, Any]]], R],
+    decision_of: Callable[[R], Decision],
+    requested: str | None = None,
+) -> tuple[int, R]:
+    """Which version of a film to play (issue 16): the index into ``sources`` (each a version's
+    ``media_items`` row and its streams, the film's own file first) and ``attempt``'s result for it.
+
+    ``attempt`` decides for one version (:func:`decide`, or a Jellyfin profile's choice) and may
+    raise :class:`~yaffw.errors.BadInput`. With ``requested`` (a version's id) that version is
+    played; else the best one for the client: the best version that plays directly, else the best
+    whose video is copied, else the one cheapest to transcode (the smallest picture).
+
+    :raises BadInput: ``bad_source`` for a ``requested`` id that is no version of the film; the
+        first version's error when none plays.
+    """
+    if requested is not None:
+        index = next((n for n, (row, _) in enumerate(sources) if str(row["id"]) == requested), None)
+        if index is None:
+            raise BadInput(f"{requested} is not a version of this film", code="bad_source")
+        row, streams = sources[index]
+        return index, attempt(row, streams)
+    scored: list[tuple[tuple[int, int, int], int, R]] = []
+    first_error: BadInput | None = None
+    for index, (row, streams) in enumerate(sources):
+        try:
+            result = attempt(row, streams)
+        except BadInput as exc:
+            first_error = first_error or exc
+            continue
+        method = decision_of(result).method
+        height, bitrate = _quality(streams, row)
+        # Played as is or copied: the best picture wins. Transcoded: the least work wins.
+        score = (-height, -bitrate) if method != "transcode" else (height, bitrate)
+        scored.append(((_METHOD_RANK[method], *score), index, result))
+    if not scored:
+        assert first_error is not None
+        raise first_error
+    _, index, result = min(scored, key=lambda s: (s[0], s[1]))
+    return index, result

@@ -159,6 +159,7 @@ class EncodeSpec:
     # Where the playlist's timeline ends (the video's last frame, :mod:`yaffw.media.timeline`): every
     # stream stops there, so audio that runs on past the picture does not lengthen the last segment.
     end: float | None = None
+    concat: bool = False  # ``source`` is an ffconcat list of a film's parts, read as one input
 
 
 def _t(seconds: float) -> str:
@@ -211,7 +212,10 @@ def build(spec: EncodeSpec, hw: HwAccel) -> list[str]:
     args = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-loglevel", "warning", "-y"]
     if transcode:
         args += hw.decode_args()
-    args += [*_seek(spec), "-fflags", "+genpts", *INPUT_OPTIONS, "-i", spec.source,
+    # A film's parts are one input (concat demuxer): timestamps run on across the parts. -safe 0:
+    # the list names absolute paths (from the database); they are still opened as files only.
+    concat = ["-f", "concat", "-safe", "0"] if spec.concat else []
+    args += [*_seek(spec), "-fflags", "+genpts", *INPUT_OPTIONS, *concat, "-i", spec.source,
              "-copyts", "-start_at_zero", "-avoid_negative_ts", "disabled", "-muxdelay", "0", "-muxpreload", "0",
              "-max_muxing_queue_size", "4096"]  # fmt: skip
     if spec.has_video:

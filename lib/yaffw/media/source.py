@@ -31,6 +31,8 @@ class Source:
     bitrate: int | None
     video: dict[str, Any] | None
     audio: dict[str, Any] | None
+    # A film in parts (issue 16): every part's path and length, in order; () for a single file.
+    parts: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,9 @@ async def load(conn: asyncpg.Pool | asyncpg.Connection, item_id: str, audio_inde
     """
     try:
         item = await conn.fetchrow(
-            "SELECT path, header_hash, duration_seconds, bitrate FROM media_items WHERE id = $1::uuid", item_id
+            "SELECT path, header_hash, duration_seconds, bitrate, file_duration_seconds, film_id"
+            " FROM media_items WHERE id = $1::uuid",
+            item_id,
         )
     except (asyncpg.DataError, ValueError) as exc:
         raise NotFound("item not found") from exc
@@ -74,8 +78,32 @@ async def load(conn: asyncpg.Pool | asyncpg.Connection, item_id: str, audio_inde
     audio = next((s for s in audios if s["stream_index"] == audio_index), None)
     if audio is None and audios:
         audio = next((s for s in audios if s["is_default"]), audios[0])
+    parts: tuple[tuple[str, float], ...] = ()
+    if item["film_id"] is None:
+        others = await conn.fetch(
+            "SELECT path, file_duration_seconds, duration_seconds FROM media_items"
+            " WHERE film_id = $1::uuid AND part_number IS NOT NULL ORDER BY part_number",
+            item_id,
+        )
+        if others:
+            first = float(item["file_duration_seconds"] or item["duration_seconds"])
+            rest = ((r["path"], float(r["file_duration_seconds"] or r["duration_seconds"] or 0)) for r in others)
+            parts = ((item["path"], first), *rest)
     return Source(item_id, item["path"], item["header_hash"], float(item["duration_seconds"]), item["bitrate"],
-                  videos[0] if videos else None, audio)  # fmt: skip
+                  videos[0] if videos else None, audio, parts)  # fmt: skip
+
+
+def concat_list(parts: tuple[tuple[str, float], ...]) -> str:
+    """An ``ffconcat`` list of a film's parts for FFmpeg's concat demuxer. Each part's length is
+    given, so a seek into a later part lands without opening the parts before it."""
+
+    def quoted(path: str) -> str:
+        return "'" + path.replace("'", "'\\''") + "'"
+
+    lines = ["ffconcat version 1.0"]
+    for path, duration in parts:
+        lines += [f"file {quoted(path)}", f"duration {duration:.6f}"]
+    return "\n".join(lines) + "\n"
 
 
 async def plan(conn: asyncpg.Pool | asyncpg.Connection, source: Source, job: dict[str, Any],

@@ -25,6 +25,7 @@ from yaffw_api.jellyfin.users import check_user_param
 from yaffw_api.jellyfin.wire import arg, arg_bool, arg_int, arg_list, parse_id, parse_ids, reply
 from yaffw_api.queries import items as item_queries
 from yaffw_api.queries import libraries as library_queries
+from yaffw_api.queries import versions
 from yaffw_api.queries._rows import Conn, clean_text
 
 bp = Blueprint("jf_browse", url_prefix=PREFIX)
@@ -234,6 +235,9 @@ async def item_detail(pool: Conn, user: User, sid: str, item_id: str) -> dict[st
         return dto.library_dto(library, sid, opts)
     if item["type"] in dto.FOLDER_KINDS:
         item.update(await item_queries.folder_counts(pool, user, item_id))
+    if item["type"] == "movie":  # a film's other versions are its other MediaSources (issue 16)
+        own, *others = await versions.versions(pool, item, item.get("streams") or [])
+        item = {**own[0], "versions": others}
     return dto.base_item_dto(item, sid, opts, item.get("streams") or [])
 
 

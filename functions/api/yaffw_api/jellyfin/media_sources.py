@@ -1,5 +1,5 @@
-"""``MediaSourceInfo`` and ``MediaStream``: a playable yaffw item (one file) and its streams as Jellyfin
-describes them. Item detail and ``Fields=MediaSources`` use :func:`media_sources`; PlaybackInfo adds
+"""``MediaSourceInfo`` and ``MediaStream``: a playable yaffw item (a file, or a film's versions) and its
+streams as Jellyfin describes them. Item detail and ``Fields=MediaSources`` use :func:`media_sources`; PlaybackInfo adds
 its decision (direct play, transcoding URL) on top of the same dicts.
 """
 
@@ -105,6 +105,7 @@ def media_source_dto(item: dict[str, Any], streams: list[dict[str, Any]], server
     subtitle_default = next((s for s in streams if s.get("type") == "subtitle" and s.get("is_default")), None)
     path = item.get("path")
     name = path.rsplit("/", 1)[-1].rsplit(".", 1)[0] if path else item.get("name")
+    name = item.get("version_label") or name  # a film's version: its label ("1080p", "Director's Cut")
     return {
         "Protocol": "File", "Id": jf_id(item["id"]), "Path": path if show_path else None, "Type": "Default",
         "Container": container_of(item) if item.get("container") or path else None, "Size": item.get("size"),
@@ -123,8 +124,12 @@ def media_source_dto(item: dict[str, Any], streams: list[dict[str, Any]], server
 
 def media_sources(item: dict[str, Any], streams: list[dict[str, Any]], server_id: str | None = None,
                   *, show_path: bool = False) -> list[dict[str, Any]]:  # fmt: skip
-    """The item's media sources (yaffw keeps one file per item, so one source)."""
-    return [media_source_dto(item, streams, server_id, show_path=show_path)]
+    """The item's media sources: its file, then the film's other versions when it has some
+    (``item["versions"]``: ``(row, streams)`` pairs, see :mod:`yaffw_api.queries.versions`). Each
+    source's ``Id`` is its file's row; PlaybackInfo's ``MediaSourceId`` picks one."""
+    own = media_source_dto(item, streams, server_id, show_path=show_path)
+    others = [media_source_dto(row, s, server_id, show_path=show_path) for row, s in item.get("versions") or ()]
+    return [own, *others]
 
 
 def with_decision(source: dict[str, Any], *, direct_play: bool, transcoding_url: str | None) -> dict[str, Any]:

@@ -7,8 +7,9 @@ The body is a ``PlaybackInfoDto`` (``DeviceProfile``, ``MaxStreamingBitrate``, `
 query win over the body, as in Jellyfin. A GET carries only the query (and so no profile: nothing is
 restricted, the file is played directly).
 
-The answer is ``{MediaSources: [one source], PlaySessionId}``. ``PlaySessionId`` is the yaffw session
-(lease, progress, admin sessions page, activity and CloudEvent, exactly as ``POST
+The answer is ``{MediaSources: [one source], PlaySessionId}``: for a film with versions the one played,
+the one ``MediaSourceId`` names or (for none, or the item's own id) the best for the client.
+``PlaySessionId`` is the yaffw session (lease, progress, admin sessions page, activity and CloudEvent, exactly as ``POST
 /api/items/{id}/playback`` opens it). Direct play sets ``SupportsDirectPlay``/``SupportsDirectStream``
 (the client fetches ``/Videos/{id}/stream.{Container}?Static=true``); HLS sets a ``TranscodingUrl``
 that carries its own credentials (``ApiKey``, a token scoped to ``session:<sid>``), so a player that
@@ -24,7 +25,7 @@ from urllib.parse import urlencode
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from yaffw.errors import BadInput, NotFound
-from yaffw.media.decision import Decision
+from yaffw.media.decision import Decision, pick_source
 from yaffw.sessions import PlaybackSession
 
 from yaffw_api.auth import User
@@ -34,6 +35,7 @@ from yaffw_api.jellyfin.media_sources import media_source_dto, with_decision
 from yaffw_api.jellyfin.routing import PREFIX
 from yaffw_api.jellyfin.users import check_user_param
 from yaffw_api.playback_domain import media_token, open_session, playable_item
+from yaffw_api.queries import versions
 
 bp = Blueprint("jf_playback_info", url_prefix=PREFIX)
 
@@ -96,14 +98,16 @@ def credential_query(request: Request) -> str | None:
 
 
 def transcoding_url(d: Deps, user: User, item: dict[str, Any], session: PlaybackSession, decision: Decision,
-                    streams: list[dict[str, Any]], device_id: str) -> str:  # fmt: skip
+                    streams: list[dict[str, Any]], device_id: str, *, source_id: str | None = None) -> str:  # fmt: skip
     """Jellyfin's ``TranscodingUrl`` for an HLS session: ``/videos/{id}/master.m3u8?…`` with the
-    ``PlaySessionId`` and a token scoped to that session (``ApiKey``)."""
+    ``PlaySessionId`` and a token scoped to that session (``ApiKey``). ``source_id``: the version
+    of the film played (default the item's own file)."""
     item_hex = wire.jf_id(item["id"]) or ""
     video = decision.video
     source_video = next((s for s in streams if s.get("type") == "video"), {})
     source_audio = next((s for s in streams if s.get("stream_index") == decision.audio_index), {})
-    query: dict[str, Any] = {"DeviceId": device_id or None, "MediaSourceId": item_hex}
+    source_hex = wire.jf_id(source_id) if source_id else item_hex
+    query: dict[str, Any] = {"DeviceId": device_id or None, "MediaSourceId": source_hex}
     query["VideoCodec"] = video["codec"] if isinstance(video, dict) else source_video.get("codec")
     query["AudioCodec"] = decision.audio["codec"] if isinstance(decision.audio, dict) else source_audio.get("codec")
     query["AudioStreamIndex"] = decision.audio_index
@@ -132,27 +136,35 @@ async def playback_info(request: Request, item_id: str) -> HTTPResponse:
     profile = device_profile.check(fields.get("deviceprofile"))
     iid = wire.parse_id(item_id)
     source_id = wire.arg(request, "MediaSourceId") or play_args.string(fields, "MediaSourceId", 64)
-    if source_id and wire.parse_id(source_id, "media source") != iid:
-        raise NotFound("media source not found")  # one file per item: its source id is the item's
+    # The item's own id (what clients send by default) lets yaffw pick the film's best version.
+    requested = wire.parse_id(source_id, "media source") if source_id else None
+    requested = None if requested == iid else requested
     try:
         item, streams = await playable_item(d, user, iid)
     except BadInput as exc:
         if exc.code != "not_playable":
             raise
         return wire.reply({"MediaSources": [], "ErrorCode": "NoCompatibleStream"})
-    source = media_source_dto(item, streams, show_path=user.is_admin)
+    sources = await versions.versions(d.pool, item, streams)
     try:
-        decision, caps = device_profile.choose(profile, item, streams, req)
+        index, (decision, caps) = pick_source(
+            sources, lambda row, s: device_profile.choose(profile, row, s, req), lambda r: r[0], requested
+        )
     except BadInput as exc:
+        if exc.code == "bad_source":
+            raise NotFound("media source not found") from exc
         if exc.code != "not_playable":
             raise
-        no_way = with_decision(source, direct_play=False, transcoding_url=None)
+        no_way = with_decision(media_source_dto(sources[0][0], streams, show_path=user.is_admin),
+                               direct_play=False, transcoding_url=None)  # fmt: skip
         return wire.reply({"MediaSources": [no_way], "ErrorCode": "NoCompatibleStream"})
+    played, streams = sources[index]
+    source = media_source_dto(played, streams, show_path=user.is_admin)
     session = await open_session(d, user, item, decision, max_height=caps.max_height, max_bitrate=caps.max_bitrate,
-                                 start_seconds=start, client=client_label(request))  # fmt: skip
+                                 start_seconds=start, client=client_label(request), source=played)  # fmt: skip
     url = None
     if decision.is_hls:
         device_id = jfauth.client_info(request).device_id
-        url = transcoding_url(d, user, item, session, decision, streams, device_id)
+        url = transcoding_url(d, user, item, session, decision, streams, device_id, source_id=str(played["id"]))
     source = with_decision(source, direct_play=not decision.is_hls, transcoding_url=url)
     return wire.reply({"MediaSources": [source], "PlaySessionId": session.sid})

@@ -9,8 +9,8 @@ If-Range, conditionals, ETag, sendfile).
   ``VideoCodec`` and ``AudioCodec`` all match the file, or are absent) and answers 400
   ``use_transcoding_url`` otherwise: the client should play the ``TranscodingUrl`` of PlaybackInfo.
 
-``MediaSourceId``, when given, must be the item's (one file per item). Credentials: any Jellyfin form,
-including an access token or an ``item:<id>``-scoped token in ``ApiKey``/``api_key``.
+``MediaSourceId``, when given, is the item's or another version of the film (its file is served).
+Credentials: any Jellyfin form, including an access token or an ``item:<id>``-scoped token in ``ApiKey``/``api_key``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from yaffw_api.jellyfin import jfauth, wire
 from yaffw_api.jellyfin.device_profile import codec_name, container_name, split
 from yaffw_api.jellyfin.routing import PREFIX
 from yaffw_api.playback_domain import playable_item
+from yaffw_api.queries.versions import VERSION_OF
 
 bp = Blueprint("jf_streams", url_prefix=PREFIX)
 
@@ -39,11 +40,17 @@ async def _stream(request: Request, item_id: str, container: str | None) -> HTTP
     iid = wire.parse_id(item_id)
     user = await jfauth.require_user(request, scope=f"item:{iid}")
     source_id = wire.arg(request, "MediaSourceId")
-    if source_id and wire.parse_id(source_id, "media source") != iid:
+    played = iid
+    # Another version of the film (issue 16) is served as its own file.
+    if (
+        source_id
+        and (played := wire.parse_id(source_id, "media source")) != iid
+        and not await deps(request).pool.fetchval(VERSION_OF, played, iid)
+    ):
         raise NotFound("media source not found")
     if not wire.arg_bool(request, "Static"):
-        await _check_as_is(request, user, iid, container)
-    return await serve_item_file(request, user, iid)
+        await _check_as_is(request, user, played, container)
+    return await serve_item_file(request, user, played)
 
 
 async def _check_as_is(request: Request, user: User, iid: str, container: str | None) -> None:

@@ -182,6 +182,9 @@
     reportedPlayed = false;
     var body = { capabilities: capabilities(), start_seconds: at, client: "yaffw web" };
     if (audioIndex !== undefined) body.audio_index = audioIndex;
+    // A film with versions: the one picked on the item page (?source=), kept when the track changes.
+    var source = (session && session.source_id) || new URLSearchParams(location.search).get("source");
+    if (source) body.source = source;
     return api("POST", "/api/items/" + encodeURIComponent(itemId) + "/playback", body)
       .then(function (answer) {
         session = answer;
