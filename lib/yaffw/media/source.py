@@ -119,5 +119,12 @@ async def plan(conn: asyncpg.Pool | asyncpg.Connection, source: Source, job: dic
     kfs: list[float] = []
     if job.get("video") == "copy" and source.video is not None:
         kfs = await keyframes.get(conn, source.item_id, source.header_hash, source.path)
-    end = await asyncio.to_thread(timeline.stream_end, source.path) or source.duration
+    if source.parts:
+        # A film in parts: the parts follow each other at their listed lengths (the concat list's
+        # durations); the timeline ends where the last part's streams do.
+        *before, (last, length) = source.parts
+        tail = await asyncio.to_thread(timeline.stream_end, last) or length
+        end = sum(d for _, d in before) + tail
+    else:
+        end = await asyncio.to_thread(timeline.stream_end, source.path) or source.duration
     return Plan(variants, hls.boundaries(end, seconds, kfs or None), kfs, end)
