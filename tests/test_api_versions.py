@@ -13,6 +13,7 @@ import subprocess
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urljoin
 
 import httpx
 import pytest
@@ -63,6 +64,8 @@ async def films(pool, settings, sample_media, tmp_path_factory):
         "film": str(rows[str(folder / "Pick (2011).mkv")]["id"]),
         "hd": str(rows[str(folder / "Pick (2011) - 1080p.mp4")]["id"]),
         "halves": str(rows[str(parted / "Halves (2012) - cd1.mp4")]["id"]),
+        "film_seconds": rows[str(folder / "Pick (2011).mkv")]["duration_seconds"],
+        "hd_seconds": rows[str(folder / "Pick (2011) - 1080p.mp4")]["duration_seconds"],
         "mp4_bytes": sample_media.mp4.read_bytes(),
         "owner": owner,
     }
@@ -105,6 +108,23 @@ def test_playback_picks_the_version_the_browser_plays(api_url, films) -> None:
     assert (body["method"], body["source_id"]) == ("transcode", films["film"])
     master = httpx.get(f"{api_url}{body['url']}", timeout=30)
     assert master.status_code == 200 and "#EXTM3U" in master.text
+    _stop(api_url, owner, body["session_id"])
+
+    # The other version asked for where it cannot play as it is: the HLS session reads that file
+    # (its own length), not the film's main one.
+    no_mp4 = {**CHROMIUM, "containers": ["webm"]}
+    r = _play(api_url, owner, films["film"], capabilities=no_mp4, source=films["hd"])
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert (body["method"], body["source_id"]) == ("direct_stream", films["hd"])
+    master_url = f"{api_url}{body['url']}"
+    master = httpx.get(master_url, timeout=30)
+    variant = next(line for line in master.text.splitlines() if line and not line.startswith("#"))
+    index = httpx.get(urljoin(master_url, variant), timeout=30)
+    assert index.status_code == 200, index.text
+    listed = sum(float(line[8:].rstrip(",")) for line in index.text.splitlines() if line.startswith("#EXTINF:"))
+    assert listed == pytest.approx(films["hd_seconds"], abs=0.5)
+    assert abs(films["hd_seconds"] - films["film_seconds"]) > 2  # the two versions differ in length
     _stop(api_url, owner, body["session_id"])
 
     for bad in (str(uuid.uuid4()), "nope", 12):

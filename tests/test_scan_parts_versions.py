@@ -48,9 +48,19 @@ def _lay_out(root: Path, clip: Path, names: list[str]) -> None:
         path.write_bytes(data + b"\0" * n)  # another size, so another header hash
 
 
+def _poster(path: Path) -> None:
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=green:size=40x60",
+         "-frames:v", "1", str(path)],
+        check=True, timeout=60,
+    )  # fmt: skip
+
+
 async def _scanned(pool, redis, settings, clip, tmp_path):
     root = tmp_path / "movies"
     _lay_out(root, clip, FILES)
+    # The folder's poster is the film's: its parts (or versions) are one film in its own folder.
+    _poster(root / "Parted (2001)" / "poster.jpg")
     library = await make_library(pool, "Movies", "movies", [root])
     scanner = make_scanner(pool, redis, settings)
     [result] = await scanner.scan(library)
@@ -77,6 +87,10 @@ async def test_parts_and_versions_are_one_item_each(clean_db, redis, settings, c
     assert (cd2["type"], cd2["film_id"], cd2["part_number"]) == ("video", parted["id"], 2)
     assert parted["duration_seconds"] == pytest.approx(parted["file_duration_seconds"] + cd2["file_duration_seconds"])
     assert parted["duration_seconds"] == pytest.approx(4.0, abs=0.3)
+    assert (
+        await pool.fetchval("SELECT source FROM images WHERE item_id = $1 AND kind = 'primary'", parted["id"])
+        == "sidecar"
+    )
     loose = films["Loose"]
     loose2 = rows["Loose.part2.mp4"]
     assert (loose["path"], loose["part_number"]) == (str(root / "Loose.part1.mp4"), 1)
