@@ -99,6 +99,15 @@ def test_playback_picks_the_version_the_browser_plays(api_url, films) -> None:
     assert [(s["id"], s["label"]) for s in body["sources"]] == [(films["film"], "720p"), (films["hd"], "1080p")]
     served = httpx.get(f"{api_url}{body['url']}", timeout=30)
     assert served.status_code == 200 and served.content == films["mp4_bytes"]
+    # Progress counts against the version played: past 90% of the shorter main version is not the
+    # end of this longer one. The watch state is the film's.
+    assert films["hd_seconds"] > films["film_seconds"]
+    at = round(0.95 * films["film_seconds"], 1)
+    r = httpx.post(f"{api_url}/api/sessions/{body['session_id']}/progress", json={"position_seconds": at},
+                   headers=owner["headers"], timeout=30)  # fmt: skip
+    assert r.status_code in (200, 204), r.text
+    state = httpx.get(f"{api_url}/api/items/{films['film']}", headers=owner["headers"], timeout=30).json()
+    assert (state["user_data"]["played"], state["user_data"]["position_seconds"]) == (False, at)
     _stop(api_url, owner, body["session_id"])
 
     # The user picks the main version: it is played (through HLS, the browser has no HEVC).

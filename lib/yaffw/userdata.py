@@ -104,11 +104,13 @@ async def update(
     played: bool | None = None,
     position_seconds: float | None = None,
     favorite: bool | None = None,
+    duration_seconds: float | None = None,
 ) -> dict[str, Any]:
     """Change some of the user's data for an item; fields left ``None`` keep their value.
 
     ``played=True`` counts a play and clears the position; ``played=False`` clears both. A position
-    at or past 90% of the item's duration marks it played. On a series or season, ``played`` applies
+    at or past 90% of the item's duration (or of ``duration_seconds``: the length of what was
+    played, another version of a film) marks it played. On a series or season, ``played`` applies
     to every episode below it too. The caller checks the user may see the item. Returns
     :func:`as_dict` of the new state.
 
@@ -117,17 +119,18 @@ async def update(
     position = _check(played, position_seconds, favorite)
     if isinstance(conn, asyncpg.Pool):
         async with conn.acquire() as c:
-            return await _update(c, user_id, item_id, played, position, favorite)
-    return await _update(conn, user_id, item_id, played, position, favorite)
+            return await _update(c, user_id, item_id, played, position, favorite, duration_seconds)
+    return await _update(conn, user_id, item_id, played, position, favorite, duration_seconds)
 
 
 async def _update(conn: asyncpg.Connection, user_id: str, item_id: str, played: bool | None,
-                  position: float | None, favorite: bool | None) -> dict[str, Any]:  # fmt: skip
+                  position: float | None, favorite: bool | None,
+                  duration_seconds: float | None = None) -> dict[str, Any]:  # fmt: skip
     async with conn.transaction():
         item = await conn.fetchrow("SELECT duration_seconds, type FROM media_items WHERE id = $1::uuid", item_id)
         if item is None:
             raise NotFound("item not found")
-        duration = item["duration_seconds"]
+        duration = duration_seconds or item["duration_seconds"]
         if played is not None and item["type"] in FOLDER_TYPES:
             await conn.execute(_MARK_LEAVES_PLAYED if played else _MARK_LEAVES_UNPLAYED, user_id, item_id)
         # Row lock: two progress reports for the same user and item apply one after the other.

@@ -148,7 +148,8 @@ async def record_progress(d: Deps, session: PlaybackSession, position_seconds: f
     if position_seconds is None:
         return None
     assert d.pool is not None
-    return await userdata.update(d.pool, session.user_id, session.item_id, position_seconds=position_seconds)
+    return await userdata.update(d.pool, session.user_id, session.item_id, position_seconds=position_seconds,
+                                 duration_seconds=session.duration_seconds)  # fmt: skip
 
 
 async def close_session(d: Deps, user: User, session: PlaybackSession,
@@ -164,7 +165,8 @@ async def close_session(d: Deps, user: User, session: PlaybackSession,
         session.position_seconds = position_seconds
         # The owner's watch state; an admin stopping someone's session does not move it.
         assert d.pool is not None
-        saved = await userdata.update(d.pool, session.user_id, session.item_id, position_seconds=position_seconds)
+        saved = await userdata.update(d.pool, session.user_id, session.item_id, position_seconds=position_seconds,
+                                      duration_seconds=session.duration_seconds)  # fmt: skip
     if not await sessions.delete(d.redis, d.keys, session.sid):
         raise NotFound("session not found")
     await leases.release(d.redis, d.keys, session.sid)

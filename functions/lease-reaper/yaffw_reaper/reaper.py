@@ -134,7 +134,8 @@ class Reaper:
                 if session.position_seconds > 0:
                     try:
                         await userdata.update(self.conn, session.user_id, session.item_id,
-                                              position_seconds=session.position_seconds)  # fmt: skip
+                                              position_seconds=session.position_seconds,
+                                              duration_seconds=session.duration_seconds)  # fmt: skip
                     except YaffwError as exc:  # item or user deleted meanwhile: nothing to save
                         log.info("session %s: position not saved: %s", session.sid, exc.message)
                 await activity.write(self.conn, _STOPPED, f"{session.user_name}'s playback of "

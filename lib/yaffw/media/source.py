@@ -123,8 +123,9 @@ async def plan(conn: asyncpg.Pool | asyncpg.Connection, source: Source, job: dic
         # A film in parts: the parts follow each other at their listed lengths (the concat list's
         # durations); the timeline ends where the last part's streams do.
         *before, (last, length) = source.parts
-        tail = await asyncio.to_thread(timeline.stream_end, last) or length
-        end = sum(d for _, d in before) + tail
+        tail = await asyncio.to_thread(timeline.stream_end, last)
+        end = sum(d for _, d in before) + (tail or length)
     else:
-        end = await asyncio.to_thread(timeline.stream_end, source.path) or source.duration
+        whole = await asyncio.to_thread(timeline.stream_end, source.path)
+        end = whole or source.duration
     return Plan(variants, hls.boundaries(end, seconds, kfs or None), kfs, end)
