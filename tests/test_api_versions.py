@@ -21,7 +21,7 @@ import redis.asyncio as redis_async
 
 from tests._media_rows import make_user
 from tests._scan_helpers import items, make_library, make_scanner
-from tests.jellyfin_support import client_headers
+from tests.jellyfin_support import client_headers, validate
 from tests.test_jellyfin_device_profile import CHROME
 from tests.test_playback_decision import CHROMIUM
 
@@ -155,9 +155,14 @@ def test_film_in_parts_never_direct_plays(api_url, films) -> None:
 def test_jellyfin_lists_versions_as_media_sources(api_url, films) -> None:
     owner = films["owner"]
     film_hex, hd_hex = films["film"].replace("-", ""), films["hd"].replace("-", "")
-    r = httpx.get(f"{api_url}/Users/{owner['id']}/Items/{film_hex}", headers=owner["jf"], timeout=30)
+    r = httpx.get(f"{api_url}/Items/{film_hex}", headers=owner["jf"], timeout=30)
     assert r.status_code == 200, r.text
     sources = r.json()["MediaSources"]
+    assert r.json()["MediaSourceCount"] == 2 and "PartCount" not in r.json()
+    validate(r)
+    halves = httpx.get(f"{api_url}/Items/{films['halves'].replace('-', '')}", headers=owner["jf"], timeout=30)
+    assert halves.status_code == 200 and validate(halves)["PartCount"] == 2
+    assert len(halves.json()["MediaSources"]) == halves.json()["MediaSourceCount"] == 1
     assert [(s["Id"], s["Name"], s["Container"]) for s in sources] == [
         (film_hex, "Pick", "mkv"), (hd_hex, "1080p", "mp4"),
     ]  # fmt: skip

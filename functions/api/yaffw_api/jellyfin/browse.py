@@ -235,10 +235,17 @@ async def item_detail(pool: Conn, user: User, sid: str, item_id: str) -> dict[st
         return dto.library_dto(library, sid, opts)
     if item["type"] in dto.FOLDER_KINDS:
         item.update(await item_queries.folder_counts(pool, user, item_id))
-    if item["type"] == "movie":  # a film's other versions are its other MediaSources (issue 16)
-        own, *others = await versions.versions(pool, item, item.get("streams") or [])
-        item = {**own[0], "versions": others}
-    return dto.base_item_dto(item, sid, opts, item.get("streams") or [])
+    if item["type"] != "movie":
+        return dto.base_item_dto(item, sid, opts, item.get("streams") or [])
+    # A film's other versions are its other MediaSources; a film in parts says how many (issue 16).
+    own, *others = await versions.versions(pool, item, item.get("streams") or [])
+    out = dto.base_item_dto({**own[0], "versions": others}, sid, opts, item.get("streams") or [])
+    if others:
+        out["MediaSourceCount"] = 1 + len(others)
+    parts = await pool.fetchval(f"SELECT {versions.PART_COUNT} FROM media_items i WHERE i.id = $1::uuid", item_id)
+    if parts and parts > 1:
+        out["PartCount"] = parts
+    return out
 
 
 @bp.get("/items/<item_id:str>")
