@@ -182,6 +182,16 @@ def test_jellyfin_lists_versions_as_media_sources(api_url, films) -> None:
                    headers=owner["jf"], timeout=30)  # fmt: skip
     assert r.status_code == 404
 
+    # A film in parts: never direct play, a TranscodingUrl for the whole film.
+    halves_hex = films["halves"].replace("-", "")
+    r = httpx.post(f"{api_url}/Items/{halves_hex}/PlaybackInfo", json={"DeviceProfile": CHROME},
+                   headers=owner["jf"], timeout=30)  # fmt: skip
+    assert r.status_code == 200, r.text
+    [joined] = r.json()["MediaSources"]
+    assert (joined["Id"], joined["SupportsDirectPlay"]) == (halves_hex, False)
+    assert joined["TranscodingUrl"].startswith(f"/videos/{halves_hex}/master.m3u8?")
+    assert joined["RunTimeTicks"] == pytest.approx(4 * 10_000_000, rel=0.1)
+
     stream = httpx.get(f"{api_url}/Videos/{film_hex}/stream.mp4",
                        params={"Static": "true", "MediaSourceId": hd_hex}, headers=owner["jf"], timeout=30)  # fmt: skip
     assert stream.status_code == 200 and stream.content == films["mp4_bytes"]
