@@ -10,17 +10,26 @@ within 1%.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
+import psutil
 import pytest
 from yaffw.media import hls, timeline
 
 from tests import awkward_media
 from tests._media_rows import insert_item, make_library, make_user
-from tests.transcode_support import WorkerProcess, get_segment, playlist_segments
+from tests.transcode_support import (
+    WorkerProcess,
+    ffmpeg_pids_with,
+    get_segment,
+    make_long_hevc,
+    playlist_segments,
+    wait_for,
+)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -117,3 +126,66 @@ async def test_every_listed_segment_exists_and_lasts_what_it_claims(awkward, api
         finally:
             await client.delete(f"{api_url}/api/sessions/{answer['session_id']}", headers=viewer["headers"])
     assert worker.proc.poll() is None, worker.log()
+
+
+def test_players_start_with_the_variant_listed_first() -> None:
+    """hls.js starts where a first variant within 5 Mb/s points (checked in the browser test); the
+    master lists that one first, the rest best first."""
+    job = {"video": {"codec": "h264", "height": 720, "bitrate": 4_000_000}, "audio": {"codec": "aac"}}
+    ladder = hls.ladder(job, {"codec": "hevc", "width": 1920, "height": 1080}, None)
+    assert [v.name for v in ladder] == ["720p", "480p", "360p"] and ladder[0].bandwidth > hls.START_BANDWIDTH_MAX
+    assert [v.name for v in hls.master_order(ladder)] == ["480p", "720p", "360p"]
+    small = hls.ladder(dict(job, video={"codec": "h264", "height": 360}), {"codec": "hevc", "width": 640,
+                                                                            "height": 360}, None)  # fmt: skip
+    assert [v.name for v in hls.master_order(small)] == ["360p", "240p"]
+    huge = [hls.Variant(f"{h}p", 0, h, r, r, "avc1") for h, r in ((2160, 30_000_000), (1440, 18_000_000))]
+    assert hls.start_variant(huge).name == "1440p"  # none within the cap: the lowest
+
+
+def _encoders(sid: str) -> list[str]:
+    """The command lines of the session's running FFmpeg processes."""
+    out = []
+    for pid in ffmpeg_pids_with(sid):
+        with contextlib.suppress(psutil.NoSuchProcess):
+            out.append(" ".join(psutil.Process(pid).cmdline()))
+    return out
+
+
+async def test_prewarm_encodes_the_first_variant_and_a_switch_keeps_one_encoder(api_url, pool, settings, library,
+                                                                                sample_media, worker,
+                                                                                tmp_path: Path) -> None:  # fmt: skip
+    long_hevc = make_long_hevc(sample_media.root.parent / f"{sample_media.root.name}-long-hevc.mkv")
+    lib = await make_library(pool, long_hevc.parent, name=f"switch-{time.time_ns()}")
+    item_id = await insert_item(pool, lib, long_hevc, name="Switch")
+    viewer = await make_user(pool, settings, libraries=(lib,))
+    caps = dict(CAPS, max_height=360)
+    async with httpx.AsyncClient(timeout=60) as client:
+        r = await client.post(f"{api_url}/api/items/{item_id}/playback", json={"capabilities": caps},
+                              headers=viewer["headers"])  # fmt: skip
+        assert r.status_code == 201 and r.json()["method"] == "transcode", r.text
+        sid = r.json()["session_id"]
+        try:
+            master_url = urljoin(api_url, r.json()["url"])
+            master = (await client.get(master_url)).text.splitlines()
+            listed = [line for line in master if line and not line.startswith("#")]
+            first, other = listed[0].split("/")[0], listed[1].split("/")[0]
+            sizes = {line.split("RESOLUTION=")[1].split(",")[0].replace("x", ":") for line in master
+                     if "RESOLUTION=" in line}  # fmt: skip
+            assert first == "360p" and len(sizes) == 2, master
+            # The job queued by the master playlist encodes the variant listed first.
+            running = await wait_for(lambda: _encoders(sid), 30)
+            assert running and "scale=640:360" in running[0], running
+            index = {name: playlist_segments((await client.get(urljoin(master_url, uri))).text)
+                     for name, uri in ((first, listed[0]), (other, listed[1]))}  # fmt: skip
+            _seg, _ = await get_segment(client, urljoin(master_url, f"{first}/{index[first][0][1]}"), tmp_path / "0.ts")
+            # Switch to the other variant mid-film: the session goes on, with one encoder.
+            for n in (3, 4):
+                await get_segment(client, urljoin(master_url, f"{other}/{index[other][n][1]}"), tmp_path / f"{n}.ts")
+                running = _encoders(sid)
+                assert len(running) <= 1, running
+                assert all("scale=640:360" not in cmd for cmd in running), running
+            log = worker.log()
+            assert f"session {sid}: encoder for {other}" in log and log.count(f"session {sid}: encoder for") == 2, log
+        finally:
+            await client.delete(f"{api_url}/api/sessions/{sid}", headers=viewer["headers"])
+    assert await wait_for(lambda: not ffmpeg_pids_with(sid), 15)

@@ -104,9 +104,11 @@ async def master(request: Request, sid: str) -> HTTPResponse:
     d, session = await _session(request, sid)
     plan = await session_plan(request, d, session)
     start = hls.segment_at(plan.starts, session.position_seconds or 0.0)
-    await hls_proxy.ensure_job(d, session, plan.variants[0].name, start)
+    # Listed first is where the player starts: the pre-warmed job encodes that same variant.
+    variants = hls.master_order(plan.variants)
+    await hls_proxy.ensure_job(d, session, variants[0].name, start)
     q = _query(request)
-    return _playlist(hls.master_playlist(plan.variants, lambda v: f"{v.name}/index.m3u8{q}"))
+    return _playlist(hls.master_playlist(variants, lambda v: f"{v.name}/index.m3u8{q}"))
 
 
 @bp.get("/api/sessions/<sid>/<variant>/<name>")

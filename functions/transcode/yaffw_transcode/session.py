@@ -20,7 +20,7 @@ import shutil
 import time
 from pathlib import Path
 
-from yaffw.media import ffmpeg
+from yaffw.media import ffmpeg, hls
 from yaffw.media.source import Plan, Source, concat_list
 from yaffw.queue import JobPayload
 
@@ -72,7 +72,8 @@ class TranscodeSession:
         # Where the player is: the latest segment it asked for, made or not. A seek far ahead must not
         # leave the new encoder paused for being "ahead" of the old position.
         self.player_at = -1
-        self.last_variant = job.variant if job.variant else plan.variants[0].name
+        # Without a variant in the job: the one players start with (listed first in the master playlist).
+        self.last_variant = job.variant if job.variant else hls.start_variant(plan.variants).name
         self.failures = 0
         self.error: str | None = None
         self.closed = False

@@ -30,6 +30,10 @@ ORIGINAL = "original"
 MAX_VARIANTS = 3
 # A last segment shorter than this joins the one before it.
 MIN_TAIL = 0.5
+# hls.js (1.5 and later) without a startLevel starts where its bandwidth estimate points, and seeds
+# that estimate with the first listed variant's BANDWIDTH capped at this (its abrEwmaDefaultEstimateMax):
+# a first variant within the cap is the one it starts with (checked in tests/test_exact_playlists.py).
+START_BANDWIDTH_MAX = 5_000_000
 AAC_CODECS = "mp4a.40.2"
 _AUDIO_CODECS = {"aac": "mp4a.40.2", "mp3": "mp4a.40.34", "ac3": "ac-3", "eac3": "ec-3"}
 _H264_PROFILES = {"baseline": "42", "constrained baseline": "42", "main": "4d", "extended": "58",
@@ -113,12 +117,29 @@ def media_playlist(starts: Sequence[float], duration: float, uri: Callable[[int]
 
 
 def master_playlist(variants: Sequence[Variant], uri: Callable[[Variant], str]) -> str:
-    """The master playlist: one ``EXT-X-STREAM-INF`` per variant, best first."""
+    """The master playlist: one ``EXT-X-STREAM-INF`` per variant, in the order given (see
+    :func:`master_order`)."""
     lines = ["#EXTM3U", "#EXT-X-VERSION:3", "#EXT-X-INDEPENDENT-SEGMENTS"]
     for v in variants:
         resolution = f",RESOLUTION={v.width}x{v.height}" if v.width and v.height else ""
         lines += [f'#EXT-X-STREAM-INF:BANDWIDTH={v.bandwidth}{resolution},CODECS="{v.codecs}"', uri(v)]
     return "\n".join(lines) + "\n"
+
+
+def start_variant(variants: Sequence[Variant]) -> Variant:
+    """The variant players start with, and so the one encoded at session open (pre-warm): the best
+    one within :data:`START_BANDWIDTH_MAX`, else the lowest."""
+    fitting = [v for v in variants if v.bandwidth <= START_BANDWIDTH_MAX]
+    if fitting:
+        return max(fitting, key=lambda v: v.bandwidth)
+    return min(variants, key=lambda v: v.bandwidth)
+
+
+def master_order(variants: Sequence[Variant]) -> list[Variant]:
+    """The variants as a master playlist lists them: :func:`start_variant` first (players start with
+    the first one listed), then the others best first."""
+    first = start_variant(variants)
+    return [first, *(v for v in variants if v is not first)]
 
 
 def even(x: float) -> int:

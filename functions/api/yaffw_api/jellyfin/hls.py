@@ -7,7 +7,7 @@
   the URIs carry its id. A query without ``ApiKey``/``api_key`` (header credentials) gets a token
   scoped to the session added, so the player needs nothing else.
 - ``GET /videos/{itemId}/main.m3u8?…&Variant=…``: the complete VOD playlist of a variant (the first
-  when ``Variant`` is absent); segments are ``hls1/<variant>/<n>.ts?<query>&runtimeTicks=…&
+  listed when ``Variant`` is absent); segments are ``hls1/<variant>/<n>.ts?<query>&runtimeTicks=…&
   actualSegmentLengthTicks=…`` as Jellyfin writes them (``hls1/main/<n>.ts`` is the first variant).
 - ``GET /videos/{itemId}/hls1/{playlistId}/{n}.ts``: the segment, through the worker proxy
   (:func:`yaffw_api.hls_proxy.serve_segment`, failover included).
@@ -83,9 +83,12 @@ async def _session(request: Request, item_id: str) -> tuple[Deps, PlaybackSessio
 
 
 def _variant(plan: media_source.Plan, name: str | None) -> str:
-    """The yaffw variant a Jellyfin playlist name means. :raises NotFound: none by that name."""
+    """The yaffw variant a Jellyfin playlist name means (``main``: the one players start with).
+
+    :raises NotFound: none by that name.
+    """
     if not name or name == MAIN:
-        return plan.variants[0].name
+        return playlists.start_variant(plan.variants).name
     if plan.variant(name) is None:
         raise NotFound("no such variant")
     return name
@@ -133,9 +136,11 @@ async def master(request: Request, item_id: str) -> HTTPResponse:
         extra["ApiKey"] = media_token(d, user, f"session:{session.sid}", session.duration_seconds)
     plan = await session_plan(request, d, session)
     start = playlists.segment_at(plan.starts, session.position_seconds or 0.0)
-    await hls_proxy.ensure_job(d, session, plan.variants[0].name, start)
+    # Listed first is where the player starts: the pre-warmed job encodes that same variant.
+    variants = playlists.master_order(plan.variants)
+    await hls_proxy.ensure_job(d, session, variants[0].name, start)
     return _playlist(request, playlists.master_playlist(
-        plan.variants, lambda v: f"main.m3u8?{_query(request, {**extra, 'Variant': v.name})}"))  # fmt: skip
+        variants, lambda v: f"main.m3u8?{_query(request, {**extra, 'Variant': v.name})}"))  # fmt: skip
 
 
 @bp.get("/videos/<item_id:str>/main.m3u8")
