@@ -9,7 +9,8 @@ to the sample library (see :func:`tests.transcode_support._make_once`).
 - ``long_audio_hevc``: HEVC video of 7 s with 10 s of audio in Matroska;
 - ``ntsc_hevc``: HEVC at 23.976 fps (24000/1001), 9 s;
 - ``vfr_h264``: H.264 with jittery frame times (VFR), 10 s, audio 0.3 s longer; copied (direct stream);
-- ``two_lang_h264``: H.264 with an English and a French audio track, 10 s; copied, played in French.
+- ``two_lang_h264``: H.264 with an English and a French audio track, 10 s; copied, played in French;
+- ``ts_h264``: H.264 in MPEG-TS, whose timestamps start at 1.4 s (the muxer's default delay); copied.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ FILES = (
     Awkward("two_lang_h264", "mkv", (*_video(10), *_tone(10), *_tone(10, 550), "-map", "0", "-map", "1", "-map", "2",
                                      *_X264, *_AAC, "-metadata:s:a:0", "language=eng", "-metadata:s:a:1",
                                      "language=fra"), audio_index=2),
+    Awkward("ts_h264", "ts", (*_video(10), *_tone(10), *_X264, "-g", "24", "-keyint_min", "24", *_AAC)),
 )  # fmt: skip
 
 

@@ -3,6 +3,9 @@
 Read as Kyoo does: ffprobe lists the video *packets* with their flags and we keep those flagged
 ``K`` (``-skip_frame nokey`` decodes and is far slower). The list is cached in the ``keyframes``
 table by item and ``header_hash``, so a file is read once per version.
+
+Times are on the encoder's clock (``-copyts -start_at_zero``): the file's start time is taken off,
+so an MPEG-TS source whose timestamps begin at 1.4 s is cut where its keyframes really are.
 """
 
 from __future__ import annotations
@@ -15,11 +18,15 @@ from typing import Any
 import asyncpg
 
 from yaffw.errors import BadInput
+from yaffw.media import timeline
 from yaffw.media.ffmpeg import INPUT_OPTIONS
 
 log = logging.getLogger(__name__)
 
 PROBE_TIMEOUT = 300.0
+# Appended to the header hash a cached list is stored under: lists cached before times were taken
+# from the file's start (raw timestamps) no longer match, and are probed again.
+_CACHE_VERSION = "+zero"
 
 
 def parse(text: str) -> list[float]:
@@ -52,7 +59,8 @@ async def probe(path: str, timeout: float = PROBE_TIMEOUT) -> list[float]:
         raise BadInput(f"keyframe analysis of {path} took longer than {timeout:.0f}s", code="probe_failed") from None
     if proc.returncode != 0:
         raise BadInput(f"ffprobe failed on {path}: {err.decode(errors='replace')[-300:]}", code="probe_failed")
-    times = parse(out.decode(errors="replace"))
+    origin = await asyncio.to_thread(timeline.start_time, path)
+    times = [round(t - origin, 6) for t in parse(out.decode(errors="replace"))]
     log.info("keyframes of %s: %d in %.2fs", path, len(times), time.perf_counter() - started)
     return times
 
@@ -60,7 +68,8 @@ async def probe(path: str, timeout: float = PROBE_TIMEOUT) -> list[float]:
 async def get(conn: asyncpg.Pool | asyncpg.Connection, item_id: str, header_hash: str | None, path: str) -> list[float]:
     """The item's keyframe times: from the cache when its ``header_hash`` matches, else probed and stored."""
     row: Any = await conn.fetchrow("SELECT header_hash, times FROM keyframes WHERE item_id = $1::uuid", item_id)
-    if row is not None and row["header_hash"] == (header_hash or ""):
+    version = (header_hash or "") + _CACHE_VERSION
+    if row is not None and row["header_hash"] == version:
         return list(row["times"])
     times = await probe(path)
     await conn.execute(
@@ -69,6 +78,6 @@ async def get(conn: asyncpg.Pool | asyncpg.Connection, item_id: str, header_hash
         ON CONFLICT (item_id) DO UPDATE SET header_hash = EXCLUDED.header_hash, times = EXCLUDED.times,
             created_at = now()
         """,
-        item_id, header_hash or "", times,
+        item_id, version, times,
     )  # fmt: skip
     return times

@@ -54,6 +54,15 @@ def _last_end(container: av.container.InputContainer, stream: av.stream.Stream) 
     return end
 
 
+def start_time(path: str | os.PathLike[str]) -> float:
+    """The file's start time in seconds (0 when unknown): what ``-start_at_zero`` takes off every timestamp."""
+    try:
+        with av.open(os.fspath(path), metadata_errors="replace", container_options=PYAV_OPTIONS) as container:
+            return container.start_time / av.time_base if container.start_time is not None else 0.0
+    except (av.error.FFmpegError, OSError, ValueError):
+        return 0.0
+
+
 def stream_end(path: str | os.PathLike[str]) -> float | None:
     """Seconds from the file's start to the end of its main stream, or None when it cannot be read.
 
