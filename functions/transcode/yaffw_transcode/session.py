@@ -211,7 +211,11 @@ class TranscodeSession:
             if self.failures >= MAX_FAILURES:
                 raise SessionFailed(self.error or "ffmpeg failed")
             changed = self._changed
-            await self.start(variant, n)
+            if variant == self.last_variant:
+                # Only the variant the player asked for last may (re)start the encoder: a request still
+                # waiting for the variant it left would otherwise restart that one, and the two would
+                # take the encoder from each other until one gave up.
+                await self.start(variant, n)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise NotReady(f"segment {n} not ready")
