@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import time
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 import psutil
@@ -22,6 +22,7 @@ from yaffw.media import hls, timeline
 
 from tests import awkward_media
 from tests._media_rows import insert_item, make_library, make_user
+from tests.jellyfin_support import client_headers
 from tests.transcode_support import (
     WorkerProcess,
     ffmpeg_pids_with,
@@ -188,4 +189,32 @@ async def test_prewarm_encodes_the_first_variant_and_a_switch_keeps_one_encoder(
             assert f"session {sid}: encoder for {other}" in log and log.count(f"session {sid}: encoder for") == 2, log
         finally:
             await client.delete(f"{api_url}/api/sessions/{sid}", headers=viewer["headers"])
+    assert await wait_for(lambda: not ffmpeg_pids_with(sid), 15)
+
+
+async def test_jellyfin_master_lists_first_the_variant_its_job_encodes(api_url, pool, settings, sample_media, worker,
+                                                                      tmp_path: Path) -> None:  # fmt: skip
+    """The Jellyfin master playlist (opened without a PlaySessionId, header credentials) lists the
+    start variant first, pre-warms that one, and ``main`` is that one too."""
+    long_hevc = make_long_hevc(sample_media.root.parent / f"{sample_media.root.name}-long-hevc.mkv")
+    lib = await make_library(pool, long_hevc.parent, name=f"jf-start-{time.time_ns()}")
+    item_id = await insert_item(pool, lib, long_hevc, name="Jf Start")
+    viewer = await make_user(pool, settings, libraries=(lib,))
+    headers = client_headers("exact-playlists", viewer["token"])
+    async with httpx.AsyncClient(timeout=60) as client:
+        master_url = f"{api_url}/Videos/{item_id.replace('-', '')}/master.m3u8"
+        r = await client.get(master_url, params={"VideoCodec": "h264", "AudioCodec": "aac"}, headers=headers)
+        assert r.status_code == 200, r.text
+        listed = [parse_qs(urlsplit(line).query) for line in r.text.splitlines() if line.startswith("main.m3u8?")]
+        sid, first = listed[0]["PlaySessionId"][0], listed[0]["Variant"][0]
+        try:
+            assert [q["Variant"][0] for q in listed] == ["360p", "240p"], r.text
+            log = await wait_for(lambda: "encoder for" in worker.log() and worker.log(), 30)
+            assert log and f"session {sid}: encoder for {first} from segment 0 (run 1)" in log, worker.log()
+            # ``main`` (no Variant) is the same variant: its segments come from the encoder already running.
+            query = {k: v[0] for k, v in listed[0].items() if k != "Variant"}
+            main = await client.get(urljoin(master_url, "main.m3u8"), params=query)
+            assert main.status_code == 200 and f"hls1/{first}/0.ts?" in main.text, main.text
+        finally:
+            await client.delete(f"{api_url}/Videos/ActiveEncodings", params={"PlaySessionId": sid}, headers=headers)
     assert await wait_for(lambda: not ffmpeg_pids_with(sid), 15)
