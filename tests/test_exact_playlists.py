@@ -209,7 +209,7 @@ async def test_jellyfin_master_lists_first_the_variant_its_job_encodes(api_url, 
         sid, first = listed[0]["PlaySessionId"][0], listed[0]["Variant"][0]
         try:
             assert [q["Variant"][0] for q in listed] == ["360p", "240p"], r.text
-            log = await wait_for(lambda: "encoder for" in worker.log() and worker.log(), 30)
+            log = await wait_for(lambda: f"session {sid}: encoder for" in worker.log() and worker.log(), 30)
             assert log and f"session {sid}: encoder for {first} from segment 0 (run 1)" in log, worker.log()
             # ``main`` (no Variant) is the same variant: its segments come from the encoder already running.
             query = {k: v[0] for k, v in listed[0].items() if k != "Variant"}
