@@ -11,6 +11,7 @@ from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse, html, json
 from yaffw.errors import YaffwError
+from yaffw.outages import RETRY_AFTER, SERVICE_DOWN
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,14 @@ def install(app: Sanic) -> None:
         if exc.status >= 500:
             log.warning("%s %s: %s", request.method, request.path, exc.message)
         return error_response(request, exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception(*SERVICE_DOWN)
+    async def _service_down(request: Request, exc: Exception) -> HTTPResponse:
+        # PostgreSQL or Redis is restarting: the client may retry shortly (not a bug: no traceback).
+        log.warning("%s %s: a data service is unreachable: %s: %s", request.method, request.path,
+                    type(exc).__name__, exc)  # fmt: skip
+        return error_response(request, 503, "unavailable", "a service is restarting; retry shortly",
+                              {"Retry-After": RETRY_AFTER})  # fmt: skip
 
     @app.exception(SanicException)
     async def _sanic(request: Request, exc: SanicException) -> HTTPResponse:

@@ -104,6 +104,13 @@ class Hub:
                 log.warning("notify subscription lost (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
+            except Exception:
+                # Anything else must not end the task silently (every SSE stream of this replica
+                # would go quiet for good): log it and subscribe again.
+                self.ready.clear()
+                log.exception("notify subscription failed; retrying in %.1fs", delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
             finally:
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
