@@ -16,8 +16,8 @@ from yaffw_api.queries import users as user_queries
 
 
 async def _revoke(d: Deps, user_id: str) -> None:
-    # Every token issued so far, whichever kind: Jellyfin device tokens live longest.
-    longest = max(d.settings.jwt_ttl_seconds, d.settings.device_token_ttl_seconds)
+    # Every token issued so far, whichever kind: access, Jellyfin device and media URL tokens.
+    longest = max(d.settings.jwt_ttl_seconds, d.settings.device_token_ttl_seconds, tokens.MAX_MEDIA_TTL)
     await tokens.revoke_user(d.redis, d.keys, user_id, longest)
 
 

@@ -30,7 +30,7 @@ ITEM_COLUMNS = (
 # Media URL tokens live a little longer than the film so a paused film can still seek, but no
 # longer than MAX_TOKEN_TTL: they travel in URLs.
 MIN_TOKEN_TTL = 3600
-MAX_TOKEN_TTL = 12 * 3600
+MAX_TOKEN_TTL = tokens.MAX_MEDIA_TTL
 
 
 def token_ttl(duration: float | None) -> int:
@@ -39,8 +39,11 @@ def token_ttl(duration: float | None) -> int:
 
 
 def media_token(d: Deps, user: User, scope: str, duration: float | None) -> str:
-    """A short-lived token for a media URL, valid only for ``scope`` (``session:<sid>``, ``item:<id>``)."""
-    token, _ = tokens.issue(d.settings.jwt_secret or "", user.id, user.is_admin, token_ttl(duration), scope=scope)
+    """A short-lived token for a media URL, valid only for ``scope`` (``session:<sid>``, ``item:<id>``),
+    and only while the access token of ``user``'s request is not revoked (logout ends it too)."""
+    parent = user.claims.parent or user.claims.jti
+    token, _ = tokens.issue(d.settings.jwt_secret or "", user.id, user.is_admin, token_ttl(duration), scope=scope,
+                            parent=parent)  # fmt: skip
     return token
 
 
