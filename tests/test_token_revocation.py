@@ -148,3 +148,34 @@ async def test_password_change_and_disabling_revoke_media_urls(short_ttl_api, po
         assert await redis.ttl(keys.user_revoked_before(disabled["id"])) >= tokens.MAX_MEDIA_TTL
     finally:
         await _close_sessions(http, api, media)
+
+
+async def test_playlists_echo_only_the_token_that_authenticated_them(api_url, pool, settings, media, http,
+                                                                     no_login_limits) -> None:  # fmt: skip
+    """``?token=`` is never reflected into a playlist unchecked (``/api`` and Jellyfin HLS)."""
+    user = await make_user(pool, settings, libraries=(media["lib"],))
+    token = await _login(http, api_url, user)
+    urls = await _media_urls(http, api_url, token, media)
+    sid = media["sids"][-1]
+    evil = "evil\n#EXT-X-ENDLIST\nhttp://attacker.example/x.ts"
+    other = tokens.issue(settings.jwt_secret or "", user["id"], False, 600, scope=f"session:{sid}")[0]
+    try:
+        # Authenticated by the header: what the query says is not the credential, so it is not echoed.
+        for junk in (evil, other):
+            r = await http.get(urls["index"].split("?")[0], params={"token": junk},
+                               headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+            assert r.status_code == 200, r.text
+            assert "evil" not in r.text and "attacker" not in r.text and junk not in r.text
+            assert "token=" not in r.text
+        # Authenticated by the URL's own token: echoed, so the player can fetch the segments.
+        r = await http.get(urls["index"])
+        (own,) = parse_qs(urlsplit(urls["index"]).query)["token"]
+        assert r.status_code == 200 and f"token={own}" in r.text
+        # Jellyfin's playlist: header credentials, a forged ApiKey in the query.
+        jf = client_headers("echo-device", token)
+        r = await http.get(f"{api_url}/Videos/{media['mkv'].replace('-', '')}/main.m3u8",
+                           params={"PlaySessionId": sid, "ApiKey": evil}, headers=jf)  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert "evil" not in r.text and "attacker" not in r.text and "EXT-X-ENDLIST\n" in r.text
+    finally:
+        await _close_sessions(http, api_url, media)

@@ -18,8 +18,8 @@ from collections import OrderedDict
 
 from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, text
-from yaffw import leases, sessions
-from yaffw.errors import NotFound
+from yaffw import leases, sessions, tokens
+from yaffw.errors import NotFound, YaffwError
 from yaffw.media import hls
 from yaffw.media import source as media_source
 from yaffw.sessions import PlaybackSession
@@ -89,9 +89,27 @@ async def session_plan(request: Request, d: Deps, session: PlaybackSession) -> m
 
 
 def _query(request: Request) -> str:
-    """The scoped token again for the URIs a playlist lists (players cannot add headers)."""
-    token = request.args.get("token")
+    """The scoped token again for the URIs a playlist lists (players cannot add headers): only the
+    token this very request was authenticated by, never whatever else the query says."""
+    token = verified_query_token(request, request.args.get("token"))
     return f"?token={token}" if token else ""
+
+
+_JWT = re.compile(r"^[A-Za-z0-9_-]{1,2048}\.[A-Za-z0-9_-]{1,2048}\.[A-Za-z0-9_-]{1,1024}$")
+
+
+def verified_query_token(request: Request, token: str | None) -> str | None:
+    """``token`` when it is the (JWT-shaped) token that authenticated this request, else ``None``:
+    a playlist must not reflect text an attacker put in a link (another token, or playlist lines).
+    Shared with the Jellyfin surface."""
+    user = getattr(request.ctx, "user", None)
+    if not token or user is None or not _JWT.fullmatch(token):
+        return None
+    try:
+        claims = tokens.decode(deps(request).settings.jwt_secret or "", token)
+    except YaffwError:
+        return None
+    return token if claims.jti == user.claims.jti else None
 
 
 def _playlist(body: str) -> HTTPResponse:

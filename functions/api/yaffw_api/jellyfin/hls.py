@@ -37,7 +37,7 @@ from yaffw.sessions import PlaybackSession
 from yaffw_api import hls_proxy
 from yaffw_api.auth import User
 from yaffw_api.context import Deps, deps
-from yaffw_api.hls import PLAYLIST_TYPE, hls_session, session_plan
+from yaffw_api.hls import PLAYLIST_TYPE, hls_session, session_plan, verified_query_token
 from yaffw_api.jellyfin import device_profile, jfauth, play_args, wire
 from yaffw_api.jellyfin.playback_info import client_label, credential_query
 from yaffw_api.jellyfin.routing import PREFIX
@@ -48,13 +48,16 @@ bp = Blueprint("jf_hls", url_prefix=PREFIX)
 _SEGMENT = re.compile(r"^(\d{1,7})\.([a-z0-9]{1,8})$")
 # Parameters this module writes into the URIs it lists (a request's own values are replaced).
 _OWN = frozenset({"variant", "runtimeticks", "actualsegmentlengthticks"})
+# Echoed only when it is the token that authenticated the request (never unchecked text).
+_CREDENTIALS = frozenset({"apikey", "api_key"})
 MAIN = "main"  # Jellyfin's name for the (only) playlist of a session
 
 
 def _query(request: Request, extra: dict[str, Any] | None = None) -> str:
     """The request's query for the URIs of a playlist: the same parameters (credentials included),
     without this module's own, plus ``extra``."""
-    pairs = [(k, v) for k, values in request.args.items() if k.lower() not in _OWN for v in values]
+    pairs = [(k, v) for k, values in request.args.items() if k.lower() not in _OWN for v in values
+             if k.lower() not in _CREDENTIALS or verified_query_token(request, v)]  # fmt: skip
     pairs += [(k, v) for k, v in (extra or {}).items() if v is not None]
     return urlencode(pairs)
 
@@ -130,7 +133,7 @@ async def master(request: Request, item_id: str) -> HTTPResponse:
         opened = await _open_from_query(request, await jfauth.require_user(request), item_id)
         session = await hls_session(d, await jfauth.require_user(request), opened.sid)
         extra["PlaySessionId"] = session.sid
-    if not credential_query(request):
+    if not verified_query_token(request, credential_query(request)):
         # Header credentials: the player fetching the URIs below has none, so they carry a scoped token.
         user = await jfauth.require_user(request, scope=f"session:{session.sid}")
         extra["ApiKey"] = media_token(d, user, f"session:{session.sid}", session.duration_seconds)
