@@ -96,10 +96,13 @@ async def latest(request: Request) -> HTTPResponse:
 
 _ID = [path_param("item_id", "item id (UUID)")]
 _LIMIT = query_param("limit", {"type": "integer", "minimum": 1, "maximum": 100})
+# One or more of items.TYPES, comma-separated (blanks around and empty entries are ignored).
+_TYPES_PATTERN = "^[ ,]*({0})[ ]*([ ]*,[ ,]*({0})[ ]*)*[ ,]*$".format("|".join(items.TYPES))
 OPENAPI = {
     "/api/items": {"get": op("List, filter, search and sort items", tag="items", schema=page_of("Item"), params=[
         query_param("library_id", UUID), query_param("parent_id", UUID),
-        query_param("type", {"type": "string"}, "movie, series, season, episode, video (comma-separated)"),
+        query_param("type", {"type": "string", "pattern": _TYPES_PATTERN},
+                    "movie, series, season, episode, video (comma-separated)"),
         query_param("q", {"type": "string", "maxLength": 200}, "words or part of the name"),
         query_param("sort", {"enum": list(items.SORTS)}), query_param("order", {"enum": ["asc", "desc"]}),
         query_param("offset", {"type": "integer", "minimum": 0, "maximum": items.MAX_OFFSET}),

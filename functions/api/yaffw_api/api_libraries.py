@@ -85,6 +85,7 @@ OPENAPI = {
                    errors=("400", "403", "404"),
                    extra={"requestBody": {"required": False, "content": {"application/json": {"schema": {
                        "type": "object", "additionalProperties": False,
-                       "properties": {"path": {"type": "string", "description": "a subtree of the library"}}}}}}}),
+                       "properties": {"path": {"type": "string", "pattern": "^/", "maxLength": 4096,
+                                "description": "a subtree of the library (absolute)"}}}}}}}),
     },
 }  # fmt: skip

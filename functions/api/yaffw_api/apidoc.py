@@ -13,6 +13,13 @@ NULLABLE_STR = {"type": ["string", "null"]}
 NULLABLE_INT = {"type": ["integer", "null"]}
 NULLABLE_NUM = {"type": ["number", "null"]}
 UUID = {"type": "string", "format": "uuid"}
+# yaffw.users.check_name: 1 to 64 characters once trimmed, no control characters.
+USER_NAME = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 64,
+    "pattern": "^\\s*[^\\x00-\\x1f\\x7f\\s][^\\x00-\\x1f\\x7f]*$",
+}
 
 
 def ref(name: str) -> dict[str, str]:
@@ -42,13 +49,13 @@ SCHEMAS: dict[str, Any] = {
     },
     "NewUser": {
         "type": "object", "required": ["name", "password"], "additionalProperties": False,
-        "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64},
+        "properties": {"name": USER_NAME,
                        "password": {"type": "string", "minLength": 1, "maxLength": 1024},
                        "is_admin": {"type": "boolean"}, "library_ids": {"type": "array", "items": UUID}},
     },
     "UserChanges": {
         "type": "object", "additionalProperties": False,
-        "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64},
+        "properties": {"name": USER_NAME,
                        "password": {"type": "string", "minLength": 1, "maxLength": 1024},
                        "is_admin": {"type": "boolean"}, "is_disabled": {"type": "boolean"},
                        "library_ids": {"type": "array", "items": UUID}},

@@ -157,6 +157,6 @@ OPENAPI = {
                   tag="hls", content_type="application/octet-stream", schema={"type": "string"},
                   params=[path_param("sid"), path_param("variant"), path_param("name", "index.m3u8 or N.ts"),
                           _TOKEN],
-                  errors=("404", "503")),
+                  errors=("400", "404", "503")),
     },
 }  # fmt: skip

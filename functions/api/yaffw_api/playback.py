@@ -102,30 +102,39 @@ async def start_playback(request: Request, item_id: str) -> HTTPResponse:
     )  # fmt: skip
 
 
+# Integers in a JSON body are bounded to PostgreSQL's bigint (yaffw_api.params.MAX_JSON_INT).
+_INT = {"type": "integer", "maximum": 2**63 - 1}
+_POSITIVE = {**_INT, "minimum": 1}
+_NAMES = {"type": "array", "maxItems": 64, "items": {"type": "string"}}
 _PLAYBACK_REQUEST = {
     "type": "object",
+    "additionalProperties": False,
     "properties": {
         "capabilities": {
             "type": "object",
-            "description": "what the client plays (DESIGN §9); a missing field means no limit / ask for the safest",
+            "description": "what the client plays (DESIGN §9, yaffw.media.capabilities); a missing field means no "
+                           "limit / ask for the safest",
             "properties": {
-                "containers": {"type": "array", "items": {"type": "string"}},
-                "video_codecs": {"type": "array", "items": {"type": "string"}},
-                "audio_codecs": {"type": "array", "items": {"type": "string"}},
-                "video_profiles": {"type": "object"},
-                "max_video_level": {"type": "integer"},
-                "max_height": {"type": "integer"},
-                "max_bitrate": {"type": "integer"},
-                "max_audio_channels": {"type": "integer"},
+                "containers": _NAMES,
+                "video_codecs": _NAMES,
+                "audio_codecs": _NAMES,
+                "video_profiles": {"type": "object", "maxProperties": 64, "additionalProperties": _NAMES,
+                                   "description": "codec → profiles, e.g. {\"h264\": [\"main\", \"high\"]}"},
+                "max_video_level": {"type": "object", "maxProperties": 64, "additionalProperties": _POSITIVE,
+                                    "description": "codec → ffprobe level, e.g. {\"h264\": 51}"},
+                "max_height": _POSITIVE,
+                "max_bitrate": _POSITIVE,
+                "max_audio_channels": _POSITIVE,
                 "hls": {"type": "boolean"},
             },
         },
-        "audio_index": {"type": "integer"},
-        "max_bitrate": {"type": "integer"},
+        "audio_index": {**_INT, "minimum": 0},
+        "max_bitrate": _POSITIVE,
         "start_seconds": {"type": "number", "minimum": 0},
         "source": {"type": "string", "description": "the version to play (a film with versions); default: the best"},
+        "client": {"type": "string", "description": "the player's name (default: its User-Agent)"},
     },
-}
+}  # fmt: skip
 _PLAYBACK_RESULT = {
     "type": "object",
     "required": ["session_id", "method", "url"],
@@ -138,7 +147,7 @@ _PLAYBACK_RESULT = {
 }
 OPENAPI = {
     "/api/items/{item_id}/playback": {
-        "post": op("Decide how to play an item and open a playback session", tag="playback",
+        "post": op("Decide how to play an item and open a playback session", tag="playback", ok="201",
                    schema=_PLAYBACK_RESULT, params=[path_param("item_id")],
                    extra={"requestBody": {"required": False,
                                           "content": {"application/json": {"schema": _PLAYBACK_REQUEST}}}}),

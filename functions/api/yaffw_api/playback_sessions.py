@@ -19,7 +19,7 @@ from yaffw import sessions
 from yaffw.errors import BadInput
 from yaffw.sessions import PlaybackSession
 
-from yaffw_api.apidoc import op, path_param
+from yaffw_api.apidoc import NULLABLE_INT, NULLABLE_NUM, UUID, op, path_param, ref
 from yaffw_api.auth import require_admin, require_user
 from yaffw_api.context import deps
 from yaffw_api.params import json_object
@@ -77,21 +77,58 @@ async def list_sessions(request: Request) -> HTTPResponse:
 
 
 _SID = [path_param("sid", "playback session id")]
+_SESSION = {
+    "type": "object",
+    "required": ["sid", "user_id", "item_id", "method", "position_seconds"],
+    "properties": {
+        "sid": {"type": "string"},
+        "user_id": UUID,
+        "user_name": {"type": "string"},
+        "item_id": UUID,
+        "item_name": {"type": "string"},
+        "method": {"enum": ["direct_play", "direct_stream", "transcode"]},
+        "reason": {"type": "string"},
+        "audio_index": NULLABLE_INT,
+        "max_height": NULLABLE_INT,
+        "max_bitrate": NULLABLE_INT,
+        "position_seconds": {"type": "number"},
+        "paused": {"type": "boolean"},
+        "duration_seconds": NULLABLE_NUM,
+        "created_at": {"type": "number"},
+        "updated_at": {"type": "number"},
+        "worker": {"type": "string"},
+        "client": {"type": "string"},
+        "video": {"type": ["object", "null"]},
+        "audio": {"type": ["object", "null"]},
+    },
+}
+# The owner's saved user data after the call; null when no position was given.
+_SAVED = {"anyOf": [ref("UserData"), {"type": "null"}]}
+_POSITION = {"type": "number", "minimum": 0}
 OPENAPI = {
     "/api/sessions": {
         "get": op("Open playback sessions (admin): user, item, method, position, worker", tag="playback",
-                  schema={"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}},
-                                                           "total": {"type": "integer"}}},
+                  schema={"type": "object", "required": ["sessions"],
+                          "properties": {"sessions": {"type": "array", "items": _SESSION}}},
                   errors=("403",)),
     },
     "/api/sessions/{sid}": {
-        "delete": op("Stop a playback session (owner or admin)", tag="playback", ok="204", params=_SID),
+        "delete": op("Stop a playback session (owner or admin), saving position_seconds if given",
+                     tag="playback", params=_SID,
+                     schema={"type": "object", "required": ["session_id", "stopped", "user_data"],
+                             "properties": {"session_id": {"type": "string"}, "stopped": {"const": True},
+                                            "user_data": _SAVED}},
+                     extra={"requestBody": {"required": False, "content": {"application/json": {"schema": {
+                         "type": "object", "additionalProperties": False,
+                         "properties": {"position_seconds": _POSITION}}}}}}),
     },
     "/api/sessions/{sid}/progress": {
-        "post": op("Report playback progress (owner)", tag="playback", params=_SID, schema={"type": "object"},
+        "post": op("Report playback progress (owner)", tag="playback", params=_SID,
+                   schema={"type": "object", "required": ["session_id", "position_seconds", "paused", "user_data"],
+                           "properties": {"session_id": {"type": "string"}, "position_seconds": {"type": "number"},
+                                          "paused": {"type": "boolean"}, "user_data": _SAVED}},
                    extra={"requestBody": {"required": True, "content": {"application/json": {"schema": {
-                       "type": "object", "required": ["position_seconds"],
-                       "properties": {"position_seconds": {"type": "number", "minimum": 0},
-                                      "paused": {"type": "boolean"}}}}}}}),
+                       "type": "object", "required": ["position_seconds"], "additionalProperties": False,
+                       "properties": {"position_seconds": _POSITION, "paused": {"type": "boolean"}}}}}}}),
     },
 }  # fmt: skip
