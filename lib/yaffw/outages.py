@@ -27,3 +27,15 @@ SERVICE_DOWN: tuple[type[BaseException], ...] = (
     ConnectionError,  # the builtin: refused, reset, aborted
 )
 RETRY_AFTER = "2"
+
+
+def is_service_down(exc: BaseException | None) -> bool:
+    """True when ``exc`` is, or was raised while handling, one of :data:`SERVICE_DOWN` (asyncpg's
+    ``Transaction.__aexit__`` raises InterfaceError "connection is closed" over the real cause)."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, SERVICE_DOWN):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False

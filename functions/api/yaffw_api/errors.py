@@ -11,7 +11,7 @@ from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse, html, json
 from yaffw.errors import YaffwError
-from yaffw.outages import RETRY_AFTER, SERVICE_DOWN
+from yaffw.outages import RETRY_AFTER, SERVICE_DOWN, is_service_down
 
 log = logging.getLogger(__name__)
 
@@ -73,5 +73,7 @@ def install(app: Sanic) -> None:
 
     @app.exception(Exception)
     async def _other(request: Request, exc: Exception) -> HTTPResponse:
+        if is_service_down(exc):  # a connection cut mid-transaction surfaces as another error
+            return await _service_down(request, exc)
         log.error("%s %s failed", request.method, request.path, exc_info=exc)
         return error_response(request, 500, "internal", "internal error")
