@@ -88,28 +88,34 @@ async def session_plan(request: Request, d: Deps, session: PlaybackSession) -> m
     return plan
 
 
-def _query(request: Request) -> str:
-    """The scoped token again for the URIs a playlist lists (players cannot add headers): only the
-    token this very request was authenticated by, never whatever else the query says."""
-    token = verified_query_token(request, request.args.get("token"))
+async def _query(request: Request, sid: str) -> str:
+    """The scoped token again for the URIs a playlist lists (players cannot add headers): only a
+    verified token of this caller for this session, never whatever else the query says."""
+    token = await verified_query_token(request, request.args.get("token"), f"session:{sid}")
     return f"?token={token}" if token else ""
 
 
 _JWT = re.compile(r"^[A-Za-z0-9_-]{1,2048}\.[A-Za-z0-9_-]{1,2048}\.[A-Za-z0-9_-]{1,1024}$")
 
 
-def verified_query_token(request: Request, token: str | None) -> str | None:
-    """``token`` when it is the (JWT-shaped) token that authenticated this request, else ``None``:
-    a playlist must not reflect text an attacker put in a link (another token, or playlist lines).
-    Shared with the Jellyfin surface."""
+async def verified_query_token(request: Request, token: str | None, scope: str) -> str | None:
+    """``token`` when it is a valid, unrevoked JWT of the authenticated caller for ``scope`` (or the
+    token that authenticated this request), else ``None``: a playlist must not reflect text an
+    attacker put in a link (someone else's token, or playlist lines). Shared with the Jellyfin surface."""
     user = getattr(request.ctx, "user", None)
     if not token or user is None or not _JWT.fullmatch(token):
         return None
+    d = deps(request)
     try:
-        claims = tokens.decode(deps(request).settings.jwt_secret or "", token)
+        claims = tokens.decode(d.settings.jwt_secret or "", token)
+        if claims.jti == user.claims.jti:
+            return token
+        if claims.user_id != user.id or claims.scope != scope:
+            return None
+        await tokens.check_not_revoked(d.redis, d.keys, claims)
     except YaffwError:
         return None
-    return token if claims.jti == user.claims.jti else None
+    return token
 
 
 def _playlist(body: str) -> HTTPResponse:
@@ -125,7 +131,7 @@ async def master(request: Request, sid: str) -> HTTPResponse:
     # Listed first is where the player starts: the pre-warmed job encodes that same variant.
     variants = hls.master_order(plan.variants)
     await hls_proxy.ensure_job(d, session, variants[0].name, start)
-    q = _query(request)
+    q = await _query(request, sid)
     return _playlist(hls.master_playlist(variants, lambda v: f"{v.name}/index.m3u8{q}"))
 
 
@@ -137,7 +143,7 @@ async def variant_file(request: Request, sid: str, variant: str, name: str) -> H
     if plan.variant(variant) is None:
         raise NotFound("no such variant")
     if name == "index.m3u8":
-        q = _query(request)
+        q = await _query(request, sid)
         return _playlist(hls.media_playlist(plan.starts, plan.duration, lambda n: f"{n}.{hls.SEGMENT_EXT}{q}"))
     match = _SEGMENT.match(name)
     if match is None or int(match.group(1)) >= len(plan.starts):

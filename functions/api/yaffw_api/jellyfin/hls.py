@@ -53,11 +53,11 @@ _CREDENTIALS = frozenset({"apikey", "api_key"})
 MAIN = "main"  # Jellyfin's name for the (only) playlist of a session
 
 
-def _query(request: Request, extra: dict[str, Any] | None = None) -> str:
-    """The request's query for the URIs of a playlist: the same parameters (credentials included),
-    without this module's own, plus ``extra``."""
+def _query(request: Request, extra: dict[str, Any] | None = None, credential: str | None = None) -> str:
+    """The request's query for the URIs of a playlist: the same parameters, without this module's own,
+    plus ``extra``; of the credentials only ``credential`` (the one :func:`verified_query_token` passed)."""
     pairs = [(k, v) for k, values in request.args.items() if k.lower() not in _OWN for v in values
-             if k.lower() not in _CREDENTIALS or verified_query_token(request, v)]  # fmt: skip
+             if k.lower() not in _CREDENTIALS or (credential and v == credential)]  # fmt: skip
     pairs += [(k, v) for k, v in (extra or {}).items() if v is not None]
     return urlencode(pairs)
 
@@ -133,7 +133,8 @@ async def master(request: Request, item_id: str) -> HTTPResponse:
         opened = await _open_from_query(request, await jfauth.require_user(request), item_id)
         session = await hls_session(d, await jfauth.require_user(request), opened.sid)
         extra["PlaySessionId"] = session.sid
-    if not verified_query_token(request, credential_query(request)):
+    credential = await verified_query_token(request, credential_query(request), f"session:{session.sid}")
+    if not credential:
         # Header credentials: the player fetching the URIs below has none, so they carry a scoped token.
         user = await jfauth.require_user(request, scope=f"session:{session.sid}")
         extra["ApiKey"] = media_token(d, user, f"session:{session.sid}", session.duration_seconds)
@@ -143,7 +144,7 @@ async def master(request: Request, item_id: str) -> HTTPResponse:
     variants = playlists.master_order(plan.variants)
     await hls_proxy.ensure_job(d, session, variants[0].name, start)
     return _playlist(request, playlists.master_playlist(
-        variants, lambda v: f"main.m3u8?{_query(request, {**extra, 'Variant': v.name})}"))  # fmt: skip
+        variants, lambda v: f"main.m3u8?{_query(request, {**extra, 'Variant': v.name}, credential)}"))  # fmt: skip
 
 
 @bp.get("/videos/<item_id:str>/main.m3u8")
@@ -153,10 +154,11 @@ async def main(request: Request, item_id: str) -> HTTPResponse:
     plan = await session_plan(request, d, session)
     variant = _variant(plan, wire.arg(request, "Variant"))
     lengths = playlists.durations(plan.starts, plan.duration)
+    credential = await verified_query_token(request, credential_query(request), f"session:{session.sid}")
 
     def uri(n: int) -> str:
         extra = {"runtimeTicks": wire.ticks(plan.starts[n]), "actualSegmentLengthTicks": wire.ticks(lengths[n])}
-        return f"hls1/{variant}/{n}.{playlists.SEGMENT_EXT}?{_query(request, extra)}"
+        return f"hls1/{variant}/{n}.{playlists.SEGMENT_EXT}?{_query(request, extra, credential)}"
 
     return _playlist(request, playlists.media_playlist(plan.starts, plan.duration, uri))
 
