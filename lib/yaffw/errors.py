@@ -7,6 +7,7 @@ YaffwError (code, status)
 ├── Forbidden    403   known user, not allowed
 ├── NotFound     404   missing, or not visible to the caller (ids do not leak)
 ├── Conflict     409   already exists / state does not allow it
+├── TooLarge     413   the request body is over its limit
 ├── RateLimited  429   too many attempts
 └── Unavailable  503   a dependency is down or a segment is not ready yet
 """
@@ -55,6 +56,11 @@ class NotFound(YaffwError):
 class Conflict(YaffwError):
     code = "conflict"
     status = 409
+
+
+class TooLarge(YaffwError):
+    code = "too_large"
+    status = 413
 
 
 class RateLimited(YaffwError):

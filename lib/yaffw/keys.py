@@ -108,3 +108,19 @@ class Keys:
     def devices(self, user_id: str) -> str:
         """Hash: a user's Jellyfin devices, device id -> JSON (client, device name, version, last seen)."""
         return f"{self.prefix}devices:{user_id}"
+
+    def user_sessions(self, user_id: str) -> str:
+        """Sorted set: the user's open playback session ids (score: opened at), for the per-user limit."""
+        return f"{self.prefix}limits:sessions:{user_id}"
+
+    def user_transcodes(self, user_id: str) -> str:
+        """Sorted set: the user's open sessions that a transcode worker serves, for the per-user limit."""
+        return f"{self.prefix}limits:transcodes:{user_id}"
+
+    def user_streams(self, kind: str, user_id: str) -> str:
+        """Sorted set: the user's open SSE streams or Jellyfin sockets (score: expiry, renewed while open)."""
+        return f"{self.prefix}limits:{kind}:{user_id}"
+
+    def events_rate(self, caller: str) -> str:
+        """Counter of ``POST /api/events`` by one caller in the current minute."""
+        return f"{self.prefix}ratelimit:events:{caller}"

@@ -141,6 +141,12 @@ _VARS: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("login_attempts", "YAFFW_LOGIN_ATTEMPTS", _int(1, 1000)),
     ("secure_cookies", "YAFFW_SECURE_COOKIES", _bool),
     ("trusted_proxies", "YAFFW_TRUSTED_PROXIES", _networks),
+    ("max_sessions_per_user", "YAFFW_MAX_SESSIONS_PER_USER", _int(1, 10_000)),
+    ("max_transcodes_per_user", "YAFFW_MAX_TRANSCODES_PER_USER", _int(0, 10_000)),
+    ("session_idle_seconds", "YAFFW_SESSION_IDLE_SECONDS", _int(1, 86400)),
+    ("max_sse_per_user", "YAFFW_MAX_SSE_PER_USER", _int(1, 10_000)),
+    ("events_per_minute", "YAFFW_EVENTS_PER_MINUTE", _int(1, 1_000_000)),
+    ("event_retention_seconds", "YAFFW_EVENT_RETENTION_SECONDS", _int(60, 86400 * 365)),
 )
 
 # Tuple settings written as comma-separated lists (the others are paths, joined with os.pathsep).
@@ -190,6 +196,15 @@ class Settings:
     secure_cookies: bool = False
     # Reverse proxies whose X-Forwarded-For/-Proto we believe (CIDRs); empty: the peer is the client.
     trusted_proxies: tuple[str, ...] = ()
+    # Per-user limits (yaffw.user_limits); an admin may set other values per user (users.max_*).
+    max_sessions_per_user: int = 4
+    max_transcodes_per_user: int = 2
+    # A session paused, or without a progress report this long, may be closed to admit a new one.
+    session_idle_seconds: int = 300
+    max_sse_per_user: int = 8
+    # POST /api/events per caller (admin or service token) and minute; stream entries kept this long.
+    events_per_minute: int = 120
+    event_retention_seconds: int = 7 * 86400
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -45,7 +45,10 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"id": UUID, "name": {"type": "string"}, "is_admin": {"type": "boolean"},
                        "is_disabled": {"type": "boolean"}, "created_at": {"type": "string"},
                        "updated_at": {"type": "string"}, "last_login_at": NULLABLE_STR,
-                       "library_ids": {"type": "array", "items": UUID}},
+                       "library_ids": {"type": "array", "items": UUID},
+                       "max_sessions": {**NULLABLE_INT, "description": "open playbacks; null: YAFFW_MAX_SESSIONS_PER_USER"},
+                       "max_transcodes": {**NULLABLE_INT,
+                                          "description": "worker-served playbacks; null: YAFFW_MAX_TRANSCODES_PER_USER"}},
     },
     "NewUser": {
         "type": "object", "required": ["name", "password"], "additionalProperties": False,
@@ -58,7 +61,9 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"name": USER_NAME,
                        "password": {"type": "string", "minLength": 1, "maxLength": 1024},
                        "is_admin": {"type": "boolean"}, "is_disabled": {"type": "boolean"},
-                       "library_ids": {"type": "array", "items": UUID}},
+                       "library_ids": {"type": "array", "items": UUID},
+                       "max_sessions": {**NULLABLE_INT, "minimum": 1, "maximum": 10000},
+                       "max_transcodes": {**NULLABLE_INT, "minimum": 0, "maximum": 10000}},
     },
     "Library": {
         "type": "object", "required": ["id", "name", "kind", "item_count"],
@@ -140,7 +145,8 @@ SCHEMAS: dict[str, Any] = {
 
 _ERRORS = {
     "400": "malformed request", "401": "not authenticated", "403": "not allowed",
-    "404": "not found or not visible", "409": "conflict", "416": "range not satisfiable",
+    "404": "not found or not visible", "409": "conflict", "413": "request body too large",
+    "416": "range not satisfiable",
     "429": "rate limited", "503": "not ready yet: retry after Retry-After",
 }  # fmt: skip
 

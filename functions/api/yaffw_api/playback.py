@@ -148,7 +148,7 @@ _PLAYBACK_RESULT = {
 OPENAPI = {
     "/api/items/{item_id}/playback": {
         "post": op("Decide how to play an item and open a playback session", tag="playback", ok="201",
-                   schema=_PLAYBACK_RESULT, params=[path_param("item_id")],
+                   schema=_PLAYBACK_RESULT, params=[path_param("item_id")], errors=("400", "404", "429"),
                    extra={"requestBody": {"required": False,
                                           "content": {"application/json": {"schema": _PLAYBACK_REQUEST}}}}),
     },

@@ -4,6 +4,13 @@ Both public surfaces call these functions, so a session opened by ``POST /api/it
 and one opened by Jellyfin's ``PlaybackInfo`` are the same thing: one Redis session with a lease,
 the admin sessions page, activity, notifications and CloudEvents. The handlers only translate their
 wire format (``/api``'s JSON, Jellyfin's ticks and PascalCase) into these calls.
+
+Opening checks the user's limits (``yaffw.user_limits``): at most ``max_sessions`` open sessions and
+``max_transcodes`` worker-served ones. Over a limit, the user's *idle* session that was reported on
+longest ago — paused, or no progress report for ``YAFFW_SESSION_IDLE_SECONDS`` — is closed to make
+room (the new playback is what the person wants now; a paused film elsewhere only keeps its
+position, which is saved). With none idle the open fails with ``429`` ``too_many_sessions`` /
+``too_many_transcodes``, whose message names the limit and its value.
 """
 
 from __future__ import annotations
@@ -12,14 +19,15 @@ import math
 import time
 from typing import Any
 
-from yaffw import activity, events, leases, notify, sessions, tokens, userdata
-from yaffw.errors import BadInput, NotFound
+from yaffw import activity, events, leases, notify, sessions, tokens, user_limits, userdata
+from yaffw.errors import BadInput, NotFound, RateLimited
 from yaffw.media.decision import Decision
 from yaffw.sessions import PlaybackSession
 
 from yaffw_api.access import visible_item
 from yaffw_api.auth import User
 from yaffw_api.context import Deps
+from yaffw_api.queries import users as user_queries
 from yaffw_api.queries.versions import PART_COUNT
 
 SOURCE = "/yaffw/api"
@@ -31,6 +39,9 @@ ITEM_COLUMNS = (
 # longer than MAX_TOKEN_TTL: they travel in URLs.
 MIN_TOKEN_TTL = 3600
 MAX_TOKEN_TTL = tokens.MAX_MEDIA_TTL
+# Idle sessions closed at most this many times for one open (concurrent opens may take the room).
+ADMIT_TRIES = 3
+_LIMIT_WORDS = {"sessions": "open playback sessions", "transcodes": "transcoded or remuxed playbacks"}
 
 
 def token_ttl(duration: float | None) -> int:
@@ -87,7 +98,20 @@ async def open_session(d: Deps, user: User, item: dict[str, Any], decision: Deci
     the version of the film played (its ``media_items`` row; default the item's own file): the
     transcode reads that file, while the session, watch state and activity stay the film's.
     """
-    sid, now = sessions.new_sid(), time.time()
+    sid = sessions.new_sid()
+    await admit(d, user, sid, needs_worker=decision.is_hls)
+    try:
+        return await _store(d, user, sid, item, decision, max_height=max_height, max_bitrate=max_bitrate,
+                            start_seconds=start_seconds, client=client, source=source)  # fmt: skip
+    except BaseException:
+        await user_limits.release(d.redis, d.keys, user.id, sid)
+        raise
+
+
+async def _store(d: Deps, user: User, sid: str, item: dict[str, Any], decision: Decision, *, max_height: int | None,
+                 max_bitrate: int | None, start_seconds: float, client: str,
+                 source: dict[str, Any] | None) -> PlaybackSession:  # fmt: skip
+    now = time.time()
     played = source if source is not None else item
     job = decision.job(sid=sid, item=played, segment_seconds=d.settings.segment_seconds,
                        hwaccel=d.settings.hwaccel, created_at=now)  # fmt: skip
@@ -102,6 +126,43 @@ async def open_session(d: Deps, user: User, item: dict[str, Any], decision: Deci
     await announce(d, events.PLAYBACK_STARTED, session, f"{user.name} started watching {item['name']}",
                    reason=session.reason)  # fmt: skip
     return session
+
+
+async def admit(d: Deps, user: User, sid: str, *, needs_worker: bool) -> None:
+    """Take a slot (and the lease) for the new session ``sid`` within the user's limits, closing
+    an idle session of theirs if that makes room.
+
+    :raises RateLimited: (``too_many_sessions`` / ``too_many_transcodes``) with none idle.
+    """
+    assert d.pool is not None
+    own_sessions, own_transcodes = await user_queries.limits(d.pool, user.id)
+    max_sessions = own_sessions if own_sessions is not None else d.settings.max_sessions_per_user
+    max_transcodes = own_transcodes if own_transcodes is not None else d.settings.max_transcodes_per_user
+    for _ in range(ADMIT_TRIES):
+        refusal = await user_limits.admit(d.redis, d.keys, user.id, sid, needs_worker=needs_worker,
+                                          max_sessions=max_sessions, max_transcodes=max_transcodes,
+                                          lease_seconds=d.settings.lease_seconds)  # fmt: skip
+        if refusal is None:
+            return
+        idle = await _idle_session(d, refusal.sids)
+        if idle is None:
+            break
+        try:
+            await close_session(d, user, idle, idle.position_seconds if idle.position_seconds > 0 else None)
+        except NotFound:  # a concurrent open or stop closed it first: count again
+            continue
+    raise RateLimited(f"{user.name} has {refusal.value} {_LIMIT_WORDS[refusal.limit]}, the most allowed "
+                      f"(max_{refusal.limit} = {refusal.value}); stop one to start another",
+                      code=refusal.code)  # fmt: skip
+
+
+async def _idle_session(d: Deps, sids: list[str]) -> PlaybackSession | None:
+    """Among ``sids``, the idle session (paused, or no report for ``session_idle_seconds``) whose
+    last report is the oldest; None when every one is in use."""
+    cutoff = time.time() - d.settings.session_idle_seconds
+    found = [s for s in [await sessions.get(d.redis, d.keys, sid) for sid in sids] if s is not None]
+    idle = [s for s in found if s.paused or s.updated_at < cutoff]
+    return min(idle, key=lambda s: s.updated_at) if idle else None
 
 
 async def owned_session(d: Deps, user: User, sid: str, *, admin_may: bool = False) -> PlaybackSession:
@@ -173,6 +234,7 @@ async def close_session(d: Deps, user: User, session: PlaybackSession,
     if not await sessions.delete(d.redis, d.keys, session.sid):
         raise NotFound("session not found")
     await leases.release(d.redis, d.keys, session.sid)
+    await user_limits.release(d.redis, d.keys, session.user_id, session.sid)
     await d.redis.delete(d.keys.session_map(session.sid))
     who = user.name if user.id != session.user_id else session.user_name
     await announce(d, events.PLAYBACK_STOPPED, session, f"{who} stopped {session.user_name}'s playback of "

@@ -8,6 +8,10 @@ and two reapers may run at the same time.
 3. Playback sessions whose lease lapsed are closed: final position to ``user_item_data``, a
    ``playback.stopped`` activity entry (once per session), the CloudEvent and a notification.
 4. The activity log's next month partition is created and those past retention dropped.
+5. The event stream is trimmed to ``YAFFW_EVENT_RETENTION_SECONDS`` (entries older than that go).
+
+Closing a session also frees its slot in the owner's per-user limit (``yaffw.user_limits``; a slot
+whose lease lapsed no longer counts anyway, so a reaper that is late holds nobody back).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections import Counter
 from typing import Any
 
 import asyncpg
-from yaffw import activity, events, leases, notify, queue, sessions, userdata
+from yaffw import activity, events, leases, notify, queue, sessions, user_limits, userdata
 from yaffw.errors import YaffwError
 from yaffw.keys import Keys
 from yaffw.settings import Settings
@@ -46,6 +50,7 @@ class Reaper:
         await self._active(dead)
         await self._sessions()
         partitions = await activity.ensure_partitions(self.conn, self.settings.activity_retention_months)
+        await events.trim(self.redis, self.keys.events, self.settings.event_retention_seconds)
         return {**self.counts, "partitions": partitions}
 
     async def _worker_dead(self, worker_id: str) -> bool:
@@ -145,6 +150,7 @@ class Reaper:
             await notify.publish(self.redis, self.keys.notify, events.PLAYBACK_STOPPED, data, admin_only=True)
             await events.publish(self.redis, self.keys.events, events.build(events.PLAYBACK_STOPPED, SOURCE, data))
         await sessions.delete(self.redis, self.keys, session.sid)
+        await user_limits.release(self.redis, self.keys, session.user_id, session.sid)
         await self.redis.delete(self.keys.session_map(session.sid), self.keys.session_pending(session.sid))
         self.counts["sessions_closed"] += 1
         log.info("session %s closed: lease lapsed", session.sid)

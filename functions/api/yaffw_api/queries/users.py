@@ -1,5 +1,6 @@
 """SQL for ``users`` and ``library_access``. A user dict: ``id, name, is_admin, is_disabled,
-created_at, updated_at, last_login_at, library_ids`` (admins see every library whatever it says).
+created_at, updated_at, last_login_at, library_ids`` (admins see every library whatever it says),
+``max_sessions, max_transcodes`` (the user's playback limits, ``None``: the server's defaults).
 
 Changes that must end the user's sessions (password, disabling, deletion) are reported to the
 caller, which revokes the tokens in Redis: see ``yaffw_api.accounts``.
@@ -16,11 +17,15 @@ from yaffw.errors import BadInput, Conflict, NotFound
 
 from yaffw_api.queries._rows import Conn, parse_id, row_dict
 
-EDITABLE = ("name", "password", "is_admin", "is_disabled", "library_ids")
+EDITABLE = ("name", "password", "is_admin", "is_disabled", "library_ids", "max_sessions", "max_transcodes")
+# Per-user limits (``yaffw.user_limits``): column -> smallest allowed value (NULL: the setting).
+LIMITS = {"max_sessions": 1, "max_transcodes": 0}
+MAX_LIMIT = 10_000
 _ADMIN_LOCK = 0x79AFF5  # serialises changes that could remove the last administrator
 
 _SELECT = """
 SELECT u.id, u.name, u.is_admin, u.is_disabled, u.created_at, u.updated_at, u.last_login_at,
+       u.max_sessions, u.max_transcodes,
        ARRAY(SELECT a.library_id FROM library_access a WHERE a.user_id = u.id ORDER BY a.library_id) AS library_ids
 FROM users u
 """
@@ -49,6 +54,22 @@ async def credentials(conn: Conn, name: str) -> asyncpg.Record | None:
 async def record_login(conn: Conn, user_id: str) -> None:
     """Stamp ``last_login_at``."""
     await conn.execute("UPDATE users SET last_login_at = now() WHERE id = $1::uuid", user_id)
+
+
+def check_limit(name: str, value: Any) -> int | None:
+    """A per-user limit: an integer in range, or ``None`` for the server's default. :raises BadInput:"""
+    if value is None:
+        return None
+    low = LIMITS[name]
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_LIMIT:
+        raise BadInput(f"{name} must be null or an integer from {low} to {MAX_LIMIT}")
+    return value
+
+
+async def limits(conn: Conn, user_id: str) -> tuple[int | None, int | None]:
+    """The user's own ``(max_sessions, max_transcodes)``; ``None`` where the default applies."""
+    row = await conn.fetchrow("SELECT max_sessions, max_transcodes FROM users WHERE id = $1::uuid", user_id)
+    return (row["max_sessions"], row["max_transcodes"]) if row is not None else (None, None)
 
 
 def check_library_ids(value: Any) -> list[str]:
@@ -96,6 +117,9 @@ async def update(conn: asyncpg.Pool, user_id: str, changes: Mapping[str, Any]) -
             if not isinstance(changes[flag], bool):
                 raise BadInput(f"{flag} must be true or false")
             sets[flag] = changes[flag]
+    for name in LIMITS:
+        if name in changes:
+            sets[name] = check_limit(name, changes[name])
     library_ids = check_library_ids(changes["library_ids"]) if "library_ids" in changes else None
     async with conn.acquire() as c, c.transaction():
         await c.execute("SELECT pg_advisory_xact_lock($1)", _ADMIN_LOCK)
