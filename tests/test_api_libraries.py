@@ -133,4 +133,4 @@ async def test_events_auth_and_unknown_library(http: httpx.AsyncClient, api_url:
     r = await http.post(f"{api_url}/api/events", content=body, headers=admin)
     assert r.status_code == 404 and "library" in r.json()["error"]["message"]
     big = structured(events.SCAN_REQUESTED, {"library_id": data.libraries["Movies"], "pad": "x" * 300_000})
-    assert (await http.post(f"{api_url}/api/events", content=big, headers=admin)).status_code == 400
+    assert (await http.post(f"{api_url}/api/events", content=big, headers=admin)).status_code == 413

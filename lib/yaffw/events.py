@@ -8,7 +8,9 @@ JSON document under the field ``event``.
 from __future__ import annotations
 
 import json
+import math
 import re
+import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -117,11 +119,42 @@ def data_of(event: CloudEvent) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+class _NotFinite(ValueError):
+    pass
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e999 overflows to inf
+        raise _NotFinite(text)
+    return value
+
+
+def _no_constant(name: str) -> float:
+    raise _NotFinite(name)
+
+
+def reject_non_finite(body: bytes) -> None:
+    """:raises BadInput: when ``body`` is JSON holding ``NaN``, ``Infinity`` or a number too big for a
+    float: JSON has no such values, and they break every consumer that re-serialises the event.
+    Bodies that are not JSON at all are left to the parser that expects them."""
+    try:
+        json.loads(body, parse_constant=_no_constant, parse_float=_finite)
+    except _NotFinite as exc:
+        raise BadInput(f"JSON numbers must be finite (got {str(exc)[:20]})", code="bad_event") from None
+    except RecursionError:
+        raise BadInput("JSON nested too deeply", code="bad_event") from None
+    except ValueError:  # UnicodeDecodeError included
+        return
+
+
 def parse_http(headers: Mapping[str, str], body: bytes) -> CloudEvent:
     """Parse a binary- or structured-mode HTTP request into a validated event.
 
-    :raises BadInput: for anything that is not a valid yaffw CloudEvent.
+    :raises BadInput: for anything that is not a valid yaffw CloudEvent (``NaN`` and the other
+        non-finite numbers included).
     """
+    reject_non_finite(body)
     lowered = {k.lower(): v for k, v in headers.items()}
     try:
         event = from_http(lowered, body)
@@ -147,11 +180,30 @@ def from_json(text: str | bytes) -> CloudEvent:
     return parse_http({"content-type": "application/cloudevents+json"}, body)
 
 
-async def publish(redis: Any, stream: str, event: CloudEvent) -> str:
-    """Append to the event stream (``Keys.events``); returns the stream entry id."""
-    return await redis.xadd(stream, {STREAM_FIELD: to_json(event)}, maxlen=STREAM_MAXLEN, approximate=True)
+async def publish(redis: Any, stream: str, event: CloudEvent, *, retention_seconds: int | None = None) -> str:
+    """Append to the event stream (``Keys.events``); returns the stream entry id. With
+    ``retention_seconds`` the stream is also trimmed (approximately) to that age, in the same trip."""
+    fields = {STREAM_FIELD: to_json(event)}
+    if retention_seconds is None:
+        return str(await redis.xadd(stream, fields, maxlen=STREAM_MAXLEN, approximate=True))
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.xadd(stream, fields, maxlen=STREAM_MAXLEN, approximate=True)
+        pipe.xtrim(stream, minid=min_id(retention_seconds), approximate=True)
+        entry, _ = await pipe.execute()
+    return str(entry)
+
+
+def min_id(retention_seconds: int) -> str:
+    """The oldest stream entry id kept under ``retention_seconds`` (ids start with milliseconds)."""
+    return f"{int((time.time() - retention_seconds) * 1000)}-0"
+
+
+async def trim(redis: Any, stream: str, retention_seconds: int) -> int:
+    """Drop entries older than ``retention_seconds`` (approximately: whole stream nodes, as Redis
+    trims cheaply); returns how many went."""
+    return int(await redis.xtrim(stream, minid=min_id(retention_seconds), approximate=True))
 
 
 def publish_sync(redis: Any, stream: str, event: CloudEvent) -> str:
     """:func:`publish` for blocking clients (the Flask-based functions)."""
-    return redis.xadd(stream, {STREAM_FIELD: to_json(event)}, maxlen=STREAM_MAXLEN, approximate=True)
+    return str(redis.xadd(stream, {STREAM_FIELD: to_json(event)}, maxlen=STREAM_MAXLEN, approximate=True))

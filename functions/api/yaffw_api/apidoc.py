@@ -46,9 +46,8 @@ SCHEMAS: dict[str, Any] = {
                        "is_disabled": {"type": "boolean"}, "created_at": {"type": "string"},
                        "updated_at": {"type": "string"}, "last_login_at": NULLABLE_STR,
                        "library_ids": {"type": "array", "items": UUID},
-                       "max_sessions": {**NULLABLE_INT, "description": "open playbacks; null: YAFFW_MAX_SESSIONS_PER_USER"},
-                       "max_transcodes": {**NULLABLE_INT,
-                                          "description": "worker-served playbacks; null: YAFFW_MAX_TRANSCODES_PER_USER"}},
+                       "max_sessions": {**NULLABLE_INT, "description": "null: YAFFW_MAX_SESSIONS_PER_USER"},
+                       "max_transcodes": {**NULLABLE_INT, "description": "null: YAFFW_MAX_TRANSCODES_PER_USER"}},
     },
     "NewUser": {
         "type": "object", "required": ["name", "password"], "additionalProperties": False,
