@@ -147,6 +147,7 @@ _VARS: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("max_sse_per_user", "YAFFW_MAX_SSE_PER_USER", _int(1, 10_000)),
     ("events_per_minute", "YAFFW_EVENTS_PER_MINUTE", _int(1, 1_000_000)),
     ("event_retention_seconds", "YAFFW_EVENT_RETENTION_SECONDS", _int(60, 86400 * 365)),
+    ("worker_connections", "YAFFW_WORKER_CONNECTIONS", _int(1, 100_000)),
 )
 
 # Tuple settings written as comma-separated lists (the others are paths, joined with os.pathsep).
@@ -205,6 +206,9 @@ class Settings:
     # POST /api/events per caller (admin or service token) and minute; stream entries kept this long.
     events_per_minute: int = 120
     event_retention_seconds: int = 7 * 86400
+    # Connections one api process keeps to transcode workers (segment proxy); beyond it requests wait
+    # for a free one and get 503 + Retry-After when none frees in time.
+    worker_connections: int = 256
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -39,7 +39,7 @@ _PLAN_CACHE = 512
 
 @bp.listener("before_server_start")
 async def _open(app: Sanic) -> None:
-    app.ctx.hls_client = hls_proxy.client()
+    app.ctx.hls_client = hls_proxy.client(app.ctx.deps.settings.worker_connections)
     app.ctx.hls_plans = OrderedDict()
 
 

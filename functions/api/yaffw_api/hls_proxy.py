@@ -10,7 +10,9 @@ For segment ``n`` of a session, within :data:`SEGMENT_WAIT` seconds:
    requests and replicas notice) and wait for ``ready`` on ``events:session:{sid}``; then 1 again.
 
 When time runs out the player gets 503 with ``Retry-After`` (it retries) instead of a hanging request;
-only a session FFmpeg cannot transcode at all is an error.
+so does a request that finds no free connection to the workers in time, or a worker that accepts the
+connection but does not answer (a frozen or black-holed pod). Only a session FFmpeg cannot transcode
+at all is an error.
 """
 
 from __future__ import annotations
@@ -46,10 +48,17 @@ class _NotReady(Exception):
     """The worker is making the segment but it was not ready in time."""
 
 
-def client() -> httpx.AsyncClient:
-    """The shared connection pool to workers (one per api process)."""
-    return httpx.AsyncClient(limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+def client(connections: int = 256) -> httpx.AsyncClient:
+    """The shared connection pool to workers (one per api process, ``YAFFW_WORKER_CONNECTIONS``)."""
+    return httpx.AsyncClient(limits=httpx.Limits(max_connections=connections,
+                                                 max_keepalive_connections=min(64, connections)),
                              timeout=httpx.Timeout(30.0, connect=2.0))  # fmt: skip
+
+
+def _busy(sid: str, n: int, why: str) -> Unavailable:
+    log.warning("session %s: segment %d not served: %s", sid, n, why)
+    return Unavailable(f"segment {n} is not available yet ({why})", code="workers_busy",
+                       headers={"Retry-After": RETRY_AFTER})  # fmt: skip
 
 
 async def _route_alive(d: Deps, sid: str, route: str) -> bool:
@@ -108,12 +117,18 @@ async def _wait_ready(d: Deps, pubsub: Any, sid: str, deadline: float) -> bool:
 async def _stream(request: Request, http: httpx.AsyncClient, route: str, sid: str, variant: str, n: int,
                   remaining: float) -> HTTPResponse | None:  # fmt: skip
     url = f"http://{route}/sessions/{sid}/{variant}/{n}.ts"
+    # The worker answers within `wait` (200, or 503 when not ready); a little more for the first byte.
+    # Waiting for a pooled connection counts against the same deadline.
     req = http.build_request("GET", url, params={"wait": f"{max(0.0, remaining - 0.5):.1f}"},
-                             timeout=httpx.Timeout(remaining + 5, connect=2.0))  # fmt: skip
+                             timeout=httpx.Timeout(remaining + 1, connect=2.0, pool=max(0.1, remaining)))  # fmt: skip
     try:
         upstream = await http.send(req, stream=True)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError, httpx.ReadError) as exc:
         raise _WorkerGone(str(exc)) from exc
+    except httpx.PoolTimeout as exc:
+        raise _busy(sid, n, "no free connection to the transcode workers") from exc
+    except httpx.TimeoutException as exc:  # read/write: the worker took the connection and went silent
+        raise _busy(sid, n, f"worker at {route} did not answer") from exc
     try:
         if upstream.status_code != 200:
             await upstream.aread()
@@ -133,7 +148,7 @@ async def _stream(request: Request, http: httpx.AsyncClient, route: str, sid: st
         try:
             async for chunk in upstream.aiter_raw(CHUNK):
                 await response.send(chunk)
-        except (httpx.ReadError, httpx.RemoteProtocolError) as exc:
+        except (httpx.ReadError, httpx.RemoteProtocolError, httpx.TimeoutException) as exc:
             # Died mid-body: headers are sent, so close the connection; the player sees a failed
             # load and retries, and that retry fails over.
             log.warning("session %s: worker %s died while sending segment %d: %s", sid, route, n, exc)
