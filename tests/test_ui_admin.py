@@ -117,10 +117,20 @@ async def test_admin_users(admin_page: Any, open_page: OpenPage, catalog: Catalo
     await row.locator("a:has-text('Edit')").click()
     await expect(page.locator("#edit-title")).to_have_text("Edit carol")
     await page.check(f"#edit-user-form input[value='{catalog.movies_library}']")
+    # Her own playback limits (issue 14): empty means the server's default.
+    await expect(page.locator("#edit-max-sessions")).to_have_value("")
+    await page.fill("#edit-max-transcodes", "1")
     await page.click("#edit-user-form button:has-text('Save')")
     await expect(page.locator("#notice")).to_have_text("Changes saved.")
     await carol.reload()
     await expect(carol.locator("#libraries a")).to_have_count(2)
+    await page.locator("#users-table tr[data-user=carol] a:has-text('Edit')").click()
+    await expect(page.locator("#edit-max-transcodes")).to_have_value("1")
+    await expect(page.locator("#edit-max-sessions")).to_have_value("")
+    await page.fill("#edit-max-sessions", "99999")  # above the most allowed: explained, nothing saved
+    await page.click("#edit-user-form button:has-text('Save')")
+    await expect(page.locator("#form-error")).to_contain_text("max_sessions")
+    await page.goto("/admin/users")
 
     # Disabling signs her out at once: her next page is the login form.
     await page.locator("#users-table tr[data-user=carol] a:has-text('Edit')").click()
@@ -136,8 +146,8 @@ async def test_admin_users(admin_page: Any, open_page: OpenPage, catalog: Catalo
     await page.click("#delete-user")
     await expect(page.locator("#notice")).to_have_text("User deleted.")
     await expect(page.locator("#users-table tr[data-user]")).to_have_count(2)
-    # (The clash above answered 409 on purpose; nothing else may have failed.)
-    assert [p for p in page.problems if "409" not in p] == [], page.problems
+    # (The clash and the limit above answered 409 and 400 on purpose; nothing else may have failed.)
+    assert [p for p in page.problems if "409" not in p and "400" not in p] == [], page.problems
     # The last administrator cannot be removed.
     await page.goto(f"/admin/users/{catalog.users['anna']}")
     page.once("dialog", lambda dialog: dialog.accept())

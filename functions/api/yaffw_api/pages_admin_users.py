@@ -37,6 +37,9 @@ def _form_fields(request: Request, *, creating: bool) -> dict[str, Any]:
         body["password"] = password
     if not creating:
         body["is_disabled"] = form.get("is_disabled") == "on"
+        for limit in user_queries.LIMITS:  # empty: the server's default; anything else is checked there
+            raw = (form.get(limit) or "").strip()
+            body[limit] = None if not raw else int(raw) if raw.isascii() and raw.isdigit() else raw
     return body
 
 
@@ -77,7 +80,10 @@ async def _edit_page(request: Request, user_id: str, *, status: int = 200, error
     pool = deps(request).pool
     target = await user_queries.get(pool, user_id)
     libs = await libraries.list_visible(pool, user_of(request))
-    return render(request, "admin/user_edit.html", status=status, target=target, libraries=libs, error=error)
+    settings = deps(request).settings
+    defaults = {"max_sessions": settings.max_sessions_per_user, "max_transcodes": settings.max_transcodes_per_user}
+    return render(request, "admin/user_edit.html", status=status, target=target, libraries=libs, error=error,
+                  defaults=defaults)  # fmt: skip
 
 
 @bp.get("/admin/users/<user_id:str>")
