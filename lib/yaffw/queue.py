@@ -82,9 +82,13 @@ class JobPayload:
             raise BadInput("job payload is not an object", code="bad_job")
         return cls.from_dict(data)
 
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form as a dict (the queue entry's fields)."""
+        return asdict(self)
+
     def to_json(self) -> str:
         """The queue entry (compact JSON)."""
-        return json.dumps(asdict(self), separators=(",", ":"))
+        return json.dumps(self.to_dict(), separators=(",", ":"))
 
     def at_segment(self, segment: int, variant: str | None = None) -> JobPayload:
         """The same job starting at ``segment`` (of ``variant``, if given), stamped now."""

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 from sanic import Request
 from yaffw.keys import Keys
+from yaffw.routing import Routing
 from yaffw.settings import Settings
 from yaffw.storage import ObjectStore
 
@@ -21,6 +22,11 @@ class Deps:
     store: ObjectStore
     pool: asyncpg.Pool | None = None
     redis: Any = None  # redis.asyncio.Redis
+
+    @property
+    def routing(self) -> Routing:
+        """The session protocol (worker routes, leases, the job queue) on this app's Redis."""
+        return Routing(self.redis, self.keys)
 
 
 def deps(request: Request) -> Deps:

@@ -18,7 +18,7 @@ from collections import OrderedDict
 
 from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, text
-from yaffw import leases, sessions, tokens
+from yaffw import sessions, tokens
 from yaffw.errors import NotFound, YaffwError
 from yaffw.media import hls
 from yaffw.media import source as media_source
@@ -66,7 +66,7 @@ async def hls_session(d: Deps, user: User, sid: str) -> PlaybackSession:
         raise NotFound("session not found")
     assert d.pool is not None
     await visible_item(d.pool, user, session.item_id, "i.id")
-    await leases.renew(d.redis, d.keys, sid, d.settings.lease_seconds)
+    await d.routing.renew(sid, d.settings.lease_seconds)
     return session
 
 

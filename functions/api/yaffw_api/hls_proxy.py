@@ -3,11 +3,14 @@ and fail over when that worker is gone.
 
 For segment ``n`` of a session, within :data:`SEGMENT_WAIT` seconds:
 
-1. ``map:session:{sid}`` names a worker whose heartbeat is alive → ask it (it waits while the
+1. the session's route names a worker whose heartbeat is alive → ask it (it waits while the
    segment is being made) and stream its answer;
 2. no route, a dead heartbeat, connection refused/reset, or the worker does not know the session →
    clear the route, move the session's job back to the queue at segment ``n`` (once, however many
-   requests and replicas notice) and wait for ``ready`` on ``events:session:{sid}``; then 1 again.
+   requests and replicas notice) and wait for the worker's ``ready``; then 1 again.
+
+The protocol itself (routes, owners, requeue, ``ready``/``failed``, the worker's error codes) is
+:mod:`yaffw.routing`; this module is the HTTP side of it.
 
 When time runs out the player gets 503 with ``Retry-After`` (it retries) instead of a hanging request;
 so does a request that finds no free connection to the workers in time, or a worker that accepts the
@@ -17,16 +20,15 @@ at all is an error.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from typing import Any
 
 import httpx
 from sanic import Request
 from sanic.response import HTTPResponse
-from yaffw import leases, queue
+from yaffw import routing
 from yaffw.errors import NotFound, Unavailable
+from yaffw.routing import Answer, Listener, Route
 from yaffw.sessions import PlaybackSession
 
 from yaffw_api.context import Deps
@@ -61,65 +63,30 @@ def _busy(sid: str, n: int, why: str) -> Unavailable:
                        headers={"Retry-After": RETRY_AFTER})  # fmt: skip
 
 
-async def _route_alive(d: Deps, sid: str, route: str) -> bool:
-    worker_id = await d.redis.hget(d.keys.session(sid), "worker")
-    if not worker_id:
-        return True  # just taken: the worker sets its route before its id; a refused connection tells
-    return await leases.worker_address(d.redis, d.keys, worker_id) is not None
-
-
-async def _requeue(d: Deps, session: PlaybackSession, route: str | None, variant: str, n: int) -> None:
-    """Give the session to another worker at segment ``n`` (at most once per :data:`queue.PENDING_TTL`)."""
-    if route:
-        await leases.clear_route(d.redis, d.keys, session.sid, route)
-    if not await d.redis.set(d.keys.session_pending(session.sid), str(n), nx=True, ex=queue.PENDING_TTL):
-        return  # another request or replica already did
-    job = queue.JobPayload.from_dict(dict(session.job or {}, sid=session.sid)).at_segment(n, variant)
-    dead = await d.redis.hget(d.keys.session(session.sid), "worker")
-    if dead:
-        await queue.requeue_session(d.redis, d.keys, dead, session.sid, job)
-    else:
-        await d.redis.rpush(d.keys.transcode_queue, job.to_json())
-    log.info("session %s: worker %s gone, requeued at segment %d", session.sid, route or dead or "-", n)
+async def _requeue(d: Deps, session: PlaybackSession, route: Route | None, variant: str, n: int) -> None:
+    """Give the session to another worker at segment ``n``, once however many requests and replicas
+    notice (:meth:`yaffw.routing.Routing.requeue`)."""
+    job = routing.job_of(session.job or {}, session.sid).at_segment(n, variant)
+    owner = route.owner if route else (await d.routing.owner(session.sid))
+    if await d.routing.requeue(job, route=route.address if route else None, held_by=owner or None):
+        log.info("session %s: worker %s gone, requeued at segment %d", session.sid,
+                 (route.address if route else owner) or "-", n)  # fmt: skip
 
 
 async def ensure_job(d: Deps, session: PlaybackSession, variant: str | None, n: int) -> None:
     """Start the session's job at segment ``n`` unless a worker serves it or one is queued (pre-warm)."""
-    if session.job is None or await d.redis.exists(d.keys.session_map(session.sid)):
+    if session.job is None:
         return
-    job = queue.JobPayload.from_dict(dict(session.job, sid=session.sid)).at_segment(n, variant)
-    if await queue.enqueue_once(d.redis, d.keys, job):
+    if await d.routing.ensure_job(routing.job_of(session.job, session.sid).at_segment(n, variant)):
         log.info("session %s: job queued at segment %d", session.sid, n)
-
-
-async def _wait_ready(d: Deps, pubsub: Any, sid: str, deadline: float) -> bool:
-    """Until ``deadline``: True once a worker routes the session, False on timeout.
-
-    :raises Unavailable: (``transcode_failed``) when the worker reports the session failed.
-    """
-    while (remaining := deadline - time.monotonic()) > 0:
-        msg = await pubsub.get_message(ignore_subscribe_messages=True, timeout=min(0.5, remaining))
-        if msg is not None:
-            try:
-                event = json.loads(msg["data"])
-            except (TypeError, ValueError):
-                event = {}
-            if event.get("type") == "failed":
-                raise Unavailable(f"transcoding failed: {event.get('error', '')}"[:300], code="transcode_failed")
-            if event.get("type") == "ready":
-                return True
-        # The message may have come before we subscribed: the route says the same.
-        if await d.redis.exists(d.keys.session_map(sid)):
-            return True
-    return False
 
 
 async def _stream(request: Request, http: httpx.AsyncClient, route: str, sid: str, variant: str, n: int,
                   remaining: float) -> HTTPResponse | None:  # fmt: skip
-    url = f"http://{route}/sessions/{sid}/{variant}/{n}.ts"
+    url = routing.segment_url(route, sid, variant, n)
     # The worker answers within `wait` (200, or 503 when not ready); a little more for the first byte.
     # Waiting for a pooled connection counts against the same deadline.
-    req = http.build_request("GET", url, params={"wait": f"{max(0.0, remaining - 0.5):.1f}"},
+    req = http.build_request("GET", url, params={routing.WAIT_PARAM: f"{max(0.0, remaining - 0.5):.1f}"},
                              timeout=httpx.Timeout(remaining + 1, connect=2.0, pool=max(0.1, remaining)))  # fmt: skip
     try:
         upstream = await http.send(req, stream=True)
@@ -133,13 +100,14 @@ async def _stream(request: Request, http: httpx.AsyncClient, route: str, sid: st
         if upstream.status_code != 200:
             await upstream.aread()
             code = _error_code(upstream)
-            if upstream.status_code == 404 and code == "beyond_end":
-                raise NotFound("segment past the end of the media", code="beyond_end")
-            if upstream.status_code == 404:
+            answer = routing.classify(upstream.status_code, code)
+            if answer is Answer.BEYOND_END:
+                raise NotFound("segment past the end of the media", code=routing.BEYOND_END)
+            if answer is Answer.GONE:
                 raise _WorkerGone(code)
-            if upstream.status_code == 503:
+            if answer is Answer.NOT_READY:
                 raise _NotReady()
-            raise Unavailable(f"transcoding failed ({code})", code="transcode_failed")
+            raise Unavailable(f"transcoding failed ({code})", code=routing.TRANSCODE_FAILED)
         response = await request.respond(
             content_type="video/mp2t",
             headers={"Content-Length": upstream.headers.get("content-length", ""), "Cache-Control": "no-store"}
@@ -176,25 +144,24 @@ async def serve_segment(request: Request, d: Deps, http: httpx.AsyncClient, sess
     """
     sid = session.sid
     deadline = time.monotonic() + SEGMENT_WAIT
-    pubsub = None
+    listener: Listener | None = None
     try:
         while (remaining := deadline - time.monotonic()) > 0.2:
-            route = await d.redis.get(d.keys.session_map(sid))
-            if route and await _route_alive(d, sid, route):
+            route = await d.routing.route(sid)
+            if route is not None and await d.routing.owner_alive(route):
                 try:
-                    return await _stream(request, http, route, sid, variant, n, remaining)
+                    return await _stream(request, http, route.address, sid, variant, n, remaining)
                 except _NotReady:
                     continue
                 except _WorkerGone as exc:
-                    log.info("session %s: worker at %s gone (%s)", sid, route, exc)
-            if pubsub is None:
+                    log.info("session %s: worker at %s gone (%s)", sid, route.address, exc)
+            if listener is None:
                 # Subscribe before requeueing, so the worker's `ready` cannot be missed.
-                pubsub = d.redis.pubsub()
-                await pubsub.subscribe(d.keys.session_events(sid))
+                listener = await d.routing.listen(sid)
             await _requeue(d, session, route, variant, n)
-            if not await _wait_ready(d, pubsub, sid, deadline):
+            if not await listener.wait(deadline):
                 break
     finally:
-        if pubsub is not None:
-            await pubsub.aclose()
+        if listener is not None:
+            await listener.close()
     raise Unavailable(f"segment {n} is being prepared", code="not_ready", headers={"Retry-After": RETRY_AFTER})

@@ -19,7 +19,7 @@ import math
 import time
 from typing import Any
 
-from yaffw import activity, events, leases, notify, sessions, tokens, user_limits, userdata
+from yaffw import activity, events, notify, sessions, tokens, user_limits, userdata
 from yaffw.errors import BadInput, NotFound, RateLimited
 from yaffw.media.decision import Decision
 from yaffw.sessions import PlaybackSession
@@ -122,7 +122,7 @@ async def _store(d: Deps, user: User, sid: str, item: dict[str, Any], decision: 
         duration_seconds=played["duration_seconds"], created_at=now, updated_at=now, client=client[:200],
     )  # fmt: skip
     await sessions.create(d.redis, d.keys, session)
-    await leases.renew(d.redis, d.keys, sid, d.settings.lease_seconds)
+    await d.routing.renew(sid, d.settings.lease_seconds)
     await announce(d, events.PLAYBACK_STARTED, session, f"{user.name} started watching {item['name']}",
                    reason=session.reason)  # fmt: skip
     return session
@@ -208,7 +208,7 @@ async def record_progress(d: Deps, session: PlaybackSession, position_seconds: f
         fields["paused"] = paused
     if not await sessions.update(d.redis, d.keys, session.sid, **fields):
         raise NotFound("session not found")
-    await leases.renew(d.redis, d.keys, session.sid, d.settings.lease_seconds)
+    await d.routing.renew(session.sid, d.settings.lease_seconds)
     if position_seconds is None:
         return None
     assert d.pool is not None
@@ -233,9 +233,8 @@ async def close_session(d: Deps, user: User, session: PlaybackSession,
                                       duration_seconds=session.duration_seconds)  # fmt: skip
     if not await sessions.delete(d.redis, d.keys, session.sid):
         raise NotFound("session not found")
-    await leases.release(d.redis, d.keys, session.sid)
+    await d.routing.close(session.sid)  # lease and route: the worker ends its encoder
     await user_limits.release(d.redis, d.keys, session.user_id, session.sid)
-    await d.redis.delete(d.keys.session_map(session.sid))
     who = user.name if user.id != session.user_id else session.user_name
     await announce(d, events.PLAYBACK_STOPPED, session, f"{who} stopped {session.user_name}'s playback of "
                    f"{session.item_name}" if who != session.user_name else

@@ -10,6 +10,10 @@ and two reapers may run at the same time.
 4. The activity log's next month partition is created and those past retention dropped.
 5. The event stream is trimmed to ``YAFFW_EVENT_RETENTION_SECONDS`` (entries older than that go).
 
+The worker routes, heartbeats, held jobs and leases are read and changed through the session protocol
+(:mod:`yaffw.routing`), which requeues a session once even when an api replica notices the dead
+worker at the same time.
+
 Closing a session also frees its slot in the owner's per-user limit (``yaffw.user_limits``; a slot
 whose lease lapsed no longer counts anyway, so a reaper that is late holds nobody back).
 """
@@ -22,9 +26,11 @@ from collections import Counter
 from typing import Any
 
 import asyncpg
-from yaffw import activity, events, leases, notify, queue, sessions, user_limits, userdata
+from yaffw import activity, events, notify, sessions, user_limits, userdata
 from yaffw.errors import YaffwError
 from yaffw.keys import Keys
+from yaffw.queue import JobPayload
+from yaffw.routing import Routing
 from yaffw.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +47,7 @@ class Reaper:
         self.redis = redis
         self.conn = conn
         self.keys = Keys(settings.redis_prefix)
+        self.routing = Routing(redis, self.keys)
         self.counts: Counter[str] = Counter()
 
     async def tick(self) -> dict[str, Any]:
@@ -54,30 +61,30 @@ class Reaper:
         return {**self.counts, "partitions": partitions}
 
     async def _worker_dead(self, worker_id: str) -> bool:
-        return not worker_id or not await self.redis.exists(self.keys.worker(worker_id))
+        return not worker_id or not await self.routing.worker_alive(worker_id)
 
     async def _dead_workers(self) -> set[str]:
         dead = set()
-        for worker_id in await self.redis.smembers(self.keys.workers):
+        for worker_id in await self.routing.registered_workers():
             if not await self._worker_dead(worker_id):
                 continue
             dead.add(worker_id)
-            for raw, job in await queue.held(self.redis, self.keys, worker_id):
-                if job is not None and await leases.alive(self.redis, self.keys, job.sid):
+            for raw, job in await self.routing.held(worker_id):
+                if job is not None and await self.routing.lease_alive(job.sid):
                     nxt = job.at_segment(await self._resume_segment(job))
-                    await queue.requeue_session(self.redis, self.keys, worker_id, job.sid, nxt)
-                    self.counts["jobs_requeued"] += 1
+                    # Once: an api replica that noticed the dead worker first has queued it already.
+                    if await self.routing.requeue(nxt, held_by=worker_id):
+                        self.counts["jobs_requeued"] += 1
                 else:
-                    await self.redis.lrem(self.keys.processing(worker_id), 1, raw)
+                    await self.routing.ack(worker_id, raw)
                     self.counts["jobs_dropped"] += 1
             # Unregister only once nothing is held: a job pushed meanwhile is seen next tick.
-            if not await self.redis.llen(self.keys.processing(worker_id)):
-                await self.redis.srem(self.keys.workers, worker_id)
+            if await self.routing.forget_worker(worker_id):
                 self.counts["workers_removed"] += 1
             log.info("worker %s is dead: its jobs were requeued", worker_id)
         return dead
 
-    async def _resume_segment(self, job: queue.JobPayload) -> int:
+    async def _resume_segment(self, job: JobPayload) -> int:
         """Where the player is: the session's reported position, else where the job started."""
         position = await self.redis.hget(self.keys.session(job.sid), "position_seconds")
         try:
@@ -87,32 +94,27 @@ class Reaper:
         return max(job.start_segment, int(seconds // job.segment_seconds))
 
     async def _routes(self, dead: set[str]) -> None:
-        pattern = self.keys.session_map("*")
-        prefix = pattern[:-1]
-        async for key in self.redis.scan_iter(match=pattern, count=500):
-            sid = key[len(prefix) :]
-            route = await self.redis.get(key)
-            owner = await self.redis.hget(self.keys.session(sid), "worker") or ""
-            lapsed = not await leases.alive(self.redis, self.keys, sid)
+        async for sid, route in self.routing.routes():
+            owner = route.owner
+            lapsed = not await self.routing.lease_alive(sid)
             stale = lapsed or owner in dead or (owner and await self._worker_dead(owner))
-            if route and stale and await leases.clear_route(self.redis, self.keys, sid, route):
+            if stale and await self.routing.clear_route(sid, route.address):
                 self.counts["routes_cleared"] += 1
 
     async def _active(self, dead: set[str]) -> None:
-        for entry in await self.redis.lrange(self.keys.active_transcode, 0, -1):
-            sid, worker_id = leases.parse_active_entry(entry)
+        for running in await self.routing.running():
             if (
-                worker_id in dead
-                or await self._worker_dead(worker_id)
-                or not await leases.alive(self.redis, self.keys, sid)
+                running.worker_id in dead
+                or await self._worker_dead(running.worker_id)
+                or not await self.routing.lease_alive(running.sid)
             ):
-                await self.redis.lrem(self.keys.active_transcode, 0, entry)
+                await self.routing.remove_running(running)
                 self.counts["active_removed"] += 1
 
     async def _sessions(self) -> None:
         now = time.time()
         for sid in await self.redis.smembers(self.keys.sessions):
-            if await leases.alive(self.redis, self.keys, sid):
+            if await self.routing.lease_alive(sid):
                 continue
             session = await sessions.get(self.redis, self.keys, sid)
             if session is None:
@@ -151,6 +153,6 @@ class Reaper:
             await events.publish(self.redis, self.keys.events, events.build(events.PLAYBACK_STOPPED, SOURCE, data))
         await sessions.delete(self.redis, self.keys, session.sid)
         await user_limits.release(self.redis, self.keys, session.user_id, session.sid)
-        await self.redis.delete(self.keys.session_map(session.sid), self.keys.session_pending(session.sid))
+        await self.routing.close(session.sid)
         self.counts["sessions_closed"] += 1
         log.info("session %s closed: lease lapsed", session.sid)

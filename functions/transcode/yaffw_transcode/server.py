@@ -1,8 +1,9 @@
 """The worker's internal HTTP server (aiohttp): segments for the api's proxy, health and metrics.
 
 ``GET /sessions/{sid}/{variant}/{n}.ts?wait=S`` answers the segment file from scratch, waiting up to
-``S`` seconds (at most :data:`MAX_WAIT`) while it is being made; then 503 with ``Retry-After``.
-An unknown session is 404 with code ``unknown_session``: the api then requeues it. Only the api
+``S`` seconds (at most ``yaffw.routing.MAX_WAIT``) while it is being made; then 503 with
+``Retry-After``. An unknown session is 404 with code ``unknown_session``: the api then requeues it.
+The path, the wait and the error codes are the protocol's (:mod:`yaffw.routing`). Only the api
 talks to this server (it is not exposed to players), so it has no authentication of its own.
 """
 
@@ -12,16 +13,13 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from yaffw import health
+from yaffw import health, routing
 
 from yaffw_transcode import metrics
 from yaffw_transcode.session import BeyondEnd, NotReady, SessionFailed
 
 if TYPE_CHECKING:
     from yaffw_transcode.worker import Worker
-
-MAX_WAIT = 30.0
-DEFAULT_WAIT = 8.0
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -48,33 +46,33 @@ def create_app(worker: Worker) -> web.Application:
     async def prometheus(request: web.Request) -> web.Response:
         return web.Response(body=generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
-    @routes.get(r"/sessions/{sid}/{variant}/{n:\d+}.ts")
+    @routes.get(routing.SEGMENT_ROUTE)
     async def segment(request: web.Request) -> web.StreamResponse:
         sid, variant, n = request.match_info["sid"], request.match_info["variant"], int(request.match_info["n"])
         session = worker.sessions.get(sid)
         if session is None or session.closed:
             metrics.SEGMENTS_SERVED.labels("404").inc()
-            return _error(404, "unknown_session", "this worker does not serve that session")
+            return _error(404, routing.UNKNOWN_SESSION, "this worker does not serve that session")
         if session.plan.variant(variant) is None or not 0 <= n < session.segment_count:
             metrics.SEGMENTS_SERVED.labels("404").inc()
-            return _error(404, "not_found", "no such segment")
+            return _error(404, routing.NO_SEGMENT, "no such segment")
         try:
-            wait = min(MAX_WAIT, max(0.0, float(request.query.get("wait", DEFAULT_WAIT))))
+            wait = min(routing.MAX_WAIT, max(0.0, float(request.query.get(routing.WAIT_PARAM, routing.DEFAULT_WAIT))))
         except ValueError:
-            return _error(400, "bad_input", "wait must be a number of seconds")
+            return _error(400, routing.BAD_WAIT, "wait must be a number of seconds")
         try:
             path = await session.segment(variant, n, wait)
         except NotReady:
             metrics.SEGMENTS_SERVED.labels("503").inc()
-            return _error(503, "not_ready", f"segment {n} is being made", {"Retry-After": "1"})
+            return _error(503, routing.NOT_READY, f"segment {n} is being made", {"Retry-After": "1"})
         except BeyondEnd as exc:
             metrics.SEGMENTS_SERVED.labels("404").inc()
-            return _error(404, "beyond_end", str(exc))
+            return _error(404, routing.BEYOND_END, str(exc))
         except SessionFailed as exc:
             metrics.SEGMENTS_SERVED.labels("502").inc()
-            return _error(502, "transcode_failed", str(exc)[-300:])
+            return _error(502, routing.TRANSCODE_FAILED, str(exc)[-300:])
         if not path.exists():  # the session ended between the check and now
-            return _error(404, "unknown_session", "this worker no longer serves that session")
+            return _error(404, routing.UNKNOWN_SESSION, "this worker no longer serves that session")
         metrics.SEGMENTS_SERVED.labels("200").inc()
         return web.FileResponse(path, headers={"Content-Type": "video/mp2t", "Cache-Control": "no-store"})
 

@@ -1,12 +1,13 @@
 """The transcode worker (DESIGN §3, §5; seed §3.2 and §7).
 
-- takes jobs from ``queue:transcode`` with BLMOVE into ``processing:{id}``, at most
-  ``YAFFW_WORKER_SESSIONS`` sessions at once;
-- per session: FFmpeg into scratch, ``map:session:{sid}`` = this worker's ``host:port``, an
-  ``active:transcode`` entry, ``ready``/``failed`` on ``events:session:{sid}``;
+- takes jobs from the queue, at most ``YAFFW_WORKER_SESSIONS`` sessions at once;
+- per session: FFmpeg into scratch, a claim (the session's route names this worker's ``host:port``),
+  ``ready``/``failed`` to the api requests waiting for it;
 - every second: ends sessions whose lease lapsed or that another worker took over;
 - SIGTERM drains: each session goes back to the queue at the segment its player needs next, then
   the worker exits.
+
+Every Redis key of that protocol is :mod:`yaffw.routing`'s.
 """
 
 from __future__ import annotations
@@ -22,18 +23,20 @@ import socket
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 from aiohttp import web
-from yaffw import leases, queue
+from yaffw import routing
 from yaffw.db import create_pool
 from yaffw.errors import BadInput, NotFound, Unavailable
 from yaffw.keys import Keys
 from yaffw.logs import configure
 from yaffw.media import ffmpeg, safe_path
 from yaffw.media import source as media_source
+from yaffw.queue import JobPayload
 from yaffw.redis_client import async_client
+from yaffw.routing import Routing, SessionCheck, SessionMessage
 from yaffw.settings import Settings
 
 from yaffw_transcode import metrics, server
@@ -42,13 +45,6 @@ from yaffw_transcode.session import TranscodeSession
 log = logging.getLogger(__name__)
 
 CHECK_EVERY = 1.0
-# Route and owner change together, so an api never sees the new route with the old (dead) owner.
-# Only an existing session hash gets the field: a stopped session is not resurrected as a stub.
-_CLAIM = """
-redis.call('set', KEYS[1], ARGV[1])
-if redis.call('exists', KEYS[2]) == 1 then redis.call('hset', KEYS[2], 'worker', ARGV[2]) end
-return 1
-"""
 # Longest wait for a job's first segment before it is reported failed.
 FIRST_SEGMENT_TIMEOUT = 120.0
 
@@ -69,6 +65,7 @@ class Worker:
         self.redis = redis
         self.pool = pool
         self.keys = Keys(settings.redis_prefix)
+        self.routing = Routing(redis, self.keys)
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.address = f"{settings.advertise_host or machine_address()}:{settings.port}"
         self.hw = ffmpeg.hwaccel(settings.hwaccel, settings.vaapi_device)
@@ -85,7 +82,7 @@ class Worker:
         runner = web.AppRunner(server.create_app(self), access_log=None, shutdown_timeout=5)
         await runner.setup()
         await web.TCPSite(runner, self.settings.host, self.settings.port).start()
-        await leases.heartbeat(self.redis, self.keys, self.worker_id, self.address)
+        await self.routing.heartbeat(self.worker_id, self.address)
         log.info("worker %s serving on %s (hwaccel %s)", self.worker_id, self.address, self.hw.name)
         loops = [asyncio.create_task(f()) for f in (self._heartbeat_loop, self._take_loop, self._watch_loop)]
         await self._stop.wait()
@@ -96,7 +93,7 @@ class Worker:
         for t in loops:
             t.cancel()
         await asyncio.gather(*loops, return_exceptions=True)
-        await leases.unregister(self.redis, self.keys, self.worker_id)
+        await self.routing.unregister(self.worker_id)
         await runner.cleanup()
         shutil.rmtree(self.scratch, ignore_errors=True)
         log.info("worker %s stopped", self.worker_id)
@@ -108,10 +105,10 @@ class Worker:
     async def _heartbeat_loop(self) -> None:
         while True:
             try:
-                await leases.heartbeat(self.redis, self.keys, self.worker_id, self.address)
+                await self.routing.heartbeat(self.worker_id, self.address)
             except Exception:  # a Redis blip must not kill the loop; the next beat retries
                 log.warning("heartbeat failed", exc_info=True)
-            await asyncio.sleep(leases.HEARTBEAT_EVERY)
+            await asyncio.sleep(routing.HEARTBEAT_EVERY)
 
     # -- taking jobs -------------------------------------------------------------------------
     async def _take_loop(self) -> None:
@@ -120,7 +117,7 @@ class Worker:
                 await asyncio.sleep(0.2)
                 continue
             try:
-                raw = await queue.take(self.redis, self.keys, self.worker_id, timeout=1)
+                raw = await self.routing.take(self.worker_id, timeout=1)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -132,50 +129,45 @@ class Worker:
                     await self._accept(raw)
                 except Exception:  # one bad job must not stop the worker; it is dropped with its error
                     log.exception("job failed to start: %s", raw[:300])
-                    await queue.ack(self.redis, self.keys, self.worker_id, raw)
+                    await self.routing.ack(self.worker_id, raw)
                     metrics.JOBS.labels("error").inc()
 
     async def _accept(self, raw: str) -> None:
         try:
-            job = queue.JobPayload.from_json(raw)
+            job = JobPayload.from_json(raw)
         except BadInput as exc:
             log.error("dropping malformed job: %s", exc.message)
-            await queue.ack(self.redis, self.keys, self.worker_id, raw)
+            await self.routing.ack(self.worker_id, raw)
             metrics.JOBS.labels("malformed").inc()
             return
-        k = self.keys
-        await self.redis.delete(k.session_pending(job.sid))
-        lease_ok, route = await asyncio.gather(leases.alive(self.redis, k, job.sid),
-                                               self.redis.get(k.session_map(job.sid)))  # fmt: skip
+        await self.routing.taken(job.sid)
+        lease_ok, route = await asyncio.gather(self.routing.lease_alive(job.sid), self.routing.route(job.sid))
         if not lease_ok:
             log.info("session %s: lease gone, dropping its job", job.sid)
-            await queue.ack(self.redis, k, self.worker_id, raw)
+            await self.routing.ack(self.worker_id, raw)
             metrics.JOBS.labels("abandoned").inc()
             return
         existing = self.sessions.get(job.sid)
         if existing is not None:
             # A new job for a session we serve (the api thought us gone, or a seek): reuse it.
-            await queue.ack(self.redis, k, self.worker_id, raw)
+            await self.routing.ack(self.worker_id, raw)
             await existing.start(job.variant, job.start_segment)
-            await self._claim(existing)
-            self._spawn(self._announce(existing, job.start_segment))
+            if await self._claim(existing):
+                self._spawn(self._announce(existing, job.start_segment))
             metrics.JOBS.labels("merged").inc()
             return
-        if route and route != self.address and await self._route_alive(job.sid, route):
-            log.info("session %s: already served by %s, dropping duplicate job", job.sid, route)
-            await queue.ack(self.redis, k, self.worker_id, raw)
+        if route and route.address != self.address and await self._route_alive(route):
+            log.info("session %s: already served by %s, dropping duplicate job", job.sid, route.address)
+            await self.routing.ack(self.worker_id, raw)
             metrics.JOBS.labels("duplicate").inc()
             return
         await self._start_session(job, raw)
 
-    async def _route_alive(self, sid: str, route: str) -> bool:
-        fields = await self.redis.hmget(self.keys.session(sid), "worker")
-        owner = fields[0] if fields else None
-        if not owner:
-            return False
-        return await leases.worker_address(self.redis, self.keys, owner) == route
+    async def _route_alive(self, route: routing.Route) -> bool:
+        """True while the route's owner is a live worker at that address (a claim would be refused)."""
+        return bool(route.owner) and await self.routing.worker_address(route.owner) == route.address
 
-    async def _start_session(self, job: queue.JobPayload, raw: str) -> None:
+    async def _start_session(self, job: JobPayload, raw: str) -> None:
         try:
             src = await media_source.load(self.pool, job.item_id, job.audio_index)
             await self._check_input(src.path, job.item_id)
@@ -183,7 +175,7 @@ class Worker:
         except (NotFound, BadInput, Unavailable) as exc:  # NotFound includes safe_path.RefusedFile
             log.error("session %s: cannot transcode item %s: %s", job.sid, job.item_id, exc.message)
             await self._publish(job.sid, "failed", error=exc.message)
-            await queue.ack(self.redis, self.keys, self.worker_id, raw)
+            await self.routing.ack(self.worker_id, raw)
             metrics.JOBS.labels("failed").inc()
             return
         start = min(job.start_segment, len(plan.starts) - 1)
@@ -193,8 +185,8 @@ class Worker:
         metrics.SESSIONS.set(len(self.sessions))
         metrics.JOBS.labels("started").inc()
         await session.start(variant, start)
-        await self._claim(session)
-        self._spawn(self._announce(session, start))
+        if await self._claim(session):
+            self._spawn(self._announce(session, start))
 
     async def _check_input(self, path: str, item_id: str) -> None:
         """FFmpeg gets only a regular file inside the item's library folders (``yaffw.media.safe_path``).
@@ -207,15 +199,14 @@ class Worker:
         # In a thread: stat and open may wait on a slow share.
         await asyncio.to_thread(safe_path.check_media, path, list(roots or []))
 
-    async def _claim(self, session: TranscodeSession) -> None:
-        """Route the session here: map, the session's worker field (both at once), the active list."""
-        k, sid = self.keys, session.sid
-        entry = leases.active_entry(sid, self.worker_id)
-        await self.redis.eval(_CLAIM, 2, k.session_map(sid), k.session(sid), self.address, self.worker_id)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.lrem(k.active_transcode, 0, entry)
-            pipe.lpush(k.active_transcode, entry)
-            await pipe.execute()
+    async def _claim(self, session: TranscodeSession) -> bool:
+        """Route the session here (route, owner and active entry at once). When another live worker
+        won it meanwhile, this copy ends and False is returned."""
+        if await self.routing.claim(session.sid, self.address, self.worker_id):
+            return True
+        await self.end(session, "claimed by another worker", keep_route=True)
+        metrics.JOBS.labels("duplicate").inc()
+        return False
 
     async def _announce(self, session: TranscodeSession, n: int) -> None:
         started = time.monotonic()
@@ -227,9 +218,10 @@ class Worker:
             await self._publish(session.sid, "failed", error=session.error or "no first segment")
             await self.end(session, "failed")
 
-    async def _publish(self, sid: str, kind: str, **data: Any) -> None:
-        message = {"type": kind, "sid": sid, "worker": self.worker_id, "address": self.address, **data}
-        await self.redis.publish(self.keys.session_events(sid), json.dumps(message))
+    async def _publish(self, sid: str, kind: Literal["ready", "failed"], *, segment: int | None = None,
+                       variant: str | None = None, error: str = "") -> None:  # fmt: skip
+        await self.routing.publish(SessionMessage(kind, sid, self.worker_id, self.address, segment=segment,
+                                                  variant=variant, error=error))  # fmt: skip
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
@@ -247,19 +239,13 @@ class Worker:
 
     async def _check_sessions(self) -> None:
         sessions = list(self.sessions.values())
-        if not sessions:
-            return
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for s in sessions:
-                pipe.exists(self.keys.lease(s.sid))
-                pipe.get(self.keys.session_map(s.sid))
-            replies = await pipe.execute()
-        for i, s in enumerate(sessions):
-            lease_ok, route = replies[2 * i], replies[2 * i + 1]
-            if not lease_ok:
+        checks = await self.routing.check([s.sid for s in sessions], self.address)
+        for s in sessions:
+            check = checks[s.sid]
+            if check is SessionCheck.LEASE_LAPSED:
                 await self.end(s, "lease lapsed")
-            elif route and route != self.address:
-                await self.end(s, f"taken over by {route}", keep_route=True)
+            elif check is SessionCheck.TAKEN_OVER:
+                await self.end(s, "taken over by another worker", keep_route=True)
             else:
                 s.check_throttle()
 
@@ -272,13 +258,11 @@ class Worker:
         log.info("session %s ended: %s", session.sid, why)
         # Keys first, so no api routes a request here while FFmpeg is being stopped.
         await self._release(session, keep_route=keep_route)
-        await queue.ack(self.redis, self.keys, self.worker_id, session.raw)
+        await self.routing.ack(self.worker_id, session.raw)
         await session.close()
 
     async def _release(self, session: TranscodeSession, *, keep_route: bool = False) -> None:
-        if not keep_route:
-            await leases.clear_route(self.redis, self.keys, session.sid, self.address)
-        await self.redis.lrem(self.keys.active_transcode, 0, leases.active_entry(session.sid, self.worker_id))
+        await self.routing.release(session.sid, self.worker_id, self.address, keep_route=keep_route)
 
     # -- draining ----------------------------------------------------------------------------
     async def _drain(self) -> None:
@@ -288,7 +272,7 @@ class Worker:
             nxt = session.resume_segment()
             job = session.job.at_segment(nxt, session.last_variant)
             try:
-                await queue.requeue(self.redis, self.keys, self.worker_id, session.raw, job)
+                await self.routing.requeue(job, route=self.address, held_by=self.worker_id)
                 await self._release(session)
                 log.info("session %s requeued at segment %d for another worker", session.sid, nxt)
             except Exception:
