@@ -24,13 +24,23 @@ log = logging.getLogger(__name__)
 PENDING_TTL = 20
 
 
+def _optional_index(value: Any) -> int | None:
+    """A stream index or None. :raises ValueError: a negative or non-integer value."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or int(value) != value or int(value) < 0:
+        raise ValueError(f"bad stream index {value!r}")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class JobPayload:
     """One transcode job: make HLS for session ``sid`` from ``start_segment`` on (DESIGN §3).
 
     ``video`` is ``"copy"``, ``None`` (no video track) or ``{codec, height, bitrate}``; ``audio`` is
     ``"copy"``, ``None`` or ``{codec, channels, bitrate, stream_index}``. ``audio_index`` names the
-    source audio track also when it is copied.
+    source audio track also when it is copied. ``burn_subtitle`` is the source stream index of an
+    image subtitle (PGS, VobSub, DVB) to burn into the transcoded video, or ``None``.
     """
 
     sid: str
@@ -44,6 +54,7 @@ class JobPayload:
     created_at: float = field(default_factory=time.time)
     audio_index: int | None = None
     variant: str | None = None  # the variant to start with (a requeued session keeps its quality)
+    burn_subtitle: int | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobPayload:
@@ -60,6 +71,7 @@ class JobPayload:
                 created_at=float(data.get("created_at") or time.time()),
                 audio_index=None if data.get("audio_index") in (None, "") else int(data["audio_index"]),
                 variant=str(data["variant"]) if data.get("variant") else None,
+                burn_subtitle=_optional_index(data.get("burn_subtitle")),
             )  # fmt: skip
         except (KeyError, TypeError, ValueError) as exc:
             raise BadInput(f"malformed job payload: {exc!r}", code="bad_job") from exc

@@ -1,6 +1,7 @@
 """``GET /items/<id>/play``: the web player.
 
-The page carries the item, the caller's saved position and the audio tracks; ``static/player.js``
+The page carries the item, the caller's saved position and the audio tracks (the caller's default
+one selected: :mod:`yaffw.media.tracks`); ``static/player.js``
 detects what the browser can play, asks ``POST /api/items/{id}/playback``, and plays the answer
 with a plain ``<video>`` (direct play), hls.js (wherever Media Source Extensions exist) or native
 HLS (only where they do not). ``?resume=1`` (the item page's "Resume") skips the resume question.
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
-from yaffw import userdata
+from yaffw import audio_choice, userdata
 from yaffw.errors import NotFound
+from yaffw.media.tracks import choose_audio
 
 from yaffw_api.access import visible_item
 from yaffw_api.context import deps
@@ -33,7 +35,9 @@ async def player(request: Request, item_id: str) -> HTTPResponse:
     item = await visible_item(d.pool, user, item_id, _COLUMNS)
     if not item["path"] or item["type"] in ("series", "season"):
         raise NotFound("there is nothing to play here", code="not_playable")
-    rows = await d.pool.fetch(_AUDIO, item["id"])
+    rows = [dict(r) for r in await d.pool.fetch(_AUDIO, item["id"])]
     saved = await userdata.get(d.pool, user.id, str(item["id"]))
-    return render(request, "player.html", item=item, saved=saved, tracks=audio_tracks([dict(r) for r in rows]),
+    saved_audio, languages = await audio_choice.default_audio(d.pool, user.id, str(item["id"]))
+    return render(request, "player.html", item=item, saved=saved, tracks=audio_tracks(rows),
+                  audio_index=choose_audio(rows, saved=saved_audio, languages=languages),
                   resume=request.args.get("resume") == "1")  # fmt: skip

@@ -1,10 +1,15 @@
 """``POST /api/items/{id}/playback``: decide how the caller plays an item and open a session.
 
-Body ``{capabilities, audio_index?, max_bitrate?, start_seconds?, client?}`` (DESIGN §9). The
-answer carries the session id, the method and its reason, and the URL to play: the file with a
-token scoped to ``item:<id>`` for direct play, the HLS master playlist with one scoped to
+Body ``{capabilities, audio_index?, subtitle_index?, max_bitrate?, start_seconds?, client?}`` (DESIGN
+§9). The answer carries the session id, the method and its reason, and the URL to play: the file with
+a token scoped to ``item:<id>`` for direct play, the HLS master playlist with one scoped to
 ``session:<sid>`` otherwise (players cannot always send headers). The caller's saved position
 and the item's audio tracks come along so a player can offer "resume" and a track choice.
+
+Audio: an ``audio_index`` given is remembered for the caller and item; without one the track is the
+remembered one, else the first in the caller's preferred languages, else the file's default
+(:mod:`yaffw.media.tracks`). A ``subtitle_index`` naming an image subtitle (PGS, VobSub, DVB) is
+burned into a transcode (``burn_subtitle`` in the answer); a text one changes nothing here.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
-from yaffw import userdata
+from yaffw import audio_choice, userdata
 from yaffw.errors import BadInput
 from yaffw.media.capabilities import Capabilities
 from yaffw.media.decision import decide, pick_source
+from yaffw.media.tracks import channel_layout, choose_audio
 
 from yaffw_api.apidoc import op, path_param
 from yaffw_api.auth import require_user
@@ -30,7 +36,7 @@ __all__ = ["announce", "audio_tracks", "bp", "token_ttl"]
 
 bp = Blueprint("playback")
 
-_FIELDS = ("capabilities", "audio_index", "max_bitrate", "start_seconds", "client", "source")
+_FIELDS = ("capabilities", "audio_index", "subtitle_index", "max_bitrate", "start_seconds", "client", "source")
 
 
 def _optional_int(body: dict[str, Any], name: str, minimum: int) -> int | None:
@@ -51,8 +57,9 @@ def _seconds(value: Any, name: str) -> float:
 def audio_tracks(streams: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The item's audio tracks as the player's track menu shows them."""
     return [
-        {"index": s["stream_index"], "codec": s["codec"], "channels": s["channels"], "language": s["language"],
-         "title": s["title"], "default": s["is_default"]}
+        {"index": s["stream_index"], "codec": s["codec"], "channels": s["channels"],
+         "layout": channel_layout(s["channels"]), "language": s["language"], "title": s["title"],
+         "default": s["is_default"]}
         for s in streams if s["type"] == "audio"
     ]  # fmt: skip
 
@@ -68,16 +75,23 @@ async def start_playback(request: Request, item_id: str) -> HTTPResponse:
     caps = Capabilities.from_json(body.get("capabilities"))
     max_bitrate = _optional_int(body, "max_bitrate", 1)
     audio_index = _optional_int(body, "audio_index", 0)
+    subtitle_index = _optional_int(body, "subtitle_index", 0)
     requested = body.get("source")
     if requested is not None and not isinstance(requested, str):
         raise BadInput("source must be a version id (a string)")
+    saved_audio, languages = await audio_choice.default_audio(d.pool, user.id, str(item["id"]))
+
+    def attempt(row: dict[str, Any], s: list[dict[str, Any]]) -> Any:
+        # Without a choice in the request, each version gets the caller's default track of its own.
+        chosen = audio_index if audio_index is not None else choose_audio(s, saved=saved_audio, languages=languages)
+        return decide(row, s, caps, audio_index=chosen, max_bitrate=max_bitrate, subtitle_index=subtitle_index)
+
     # A film with versions: the best one for this client, or the one asked for.
     sources = await versions.versions(d.pool, item, streams)
-    index, decision = pick_source(
-        sources, lambda row, s: decide(row, s, caps, audio_index=audio_index, max_bitrate=max_bitrate),
-        lambda x: x, requested,
-    )  # fmt: skip
+    index, decision = pick_source(sources, attempt, lambda x: x, requested)
     played, streams = sources[index]
+    if audio_index is not None and audio_index != saved_audio:
+        await audio_choice.remember(d.pool, user.id, str(item["id"]), audio_index)
     start = _seconds(body.get("start_seconds", 0), "start_seconds")
     limits = [x for x in (caps.max_bitrate, max_bitrate) if x]
     session = await open_session(d, user, item, decision, max_height=caps.max_height,
@@ -94,6 +108,7 @@ async def start_playback(request: Request, item_id: str) -> HTTPResponse:
     return json(
         {"session_id": session.sid, "method": session.method, "reason": session.reason, "url": url,
          "audio_index": session.audio_index, "audio_tracks": audio_tracks(streams),
+         "subtitle_index": subtitle_index, "burn_subtitle": decision.burn_subtitle,
          "source_id": str(played["id"]), "sources": versions.menu(sources),
          "duration_seconds": duration, "expires_in": token_ttl(duration),
          "user_data": saved, "progress_url": f"/api/sessions/{session.sid}/progress",
@@ -128,7 +143,9 @@ _PLAYBACK_REQUEST = {
                 "hls": {"type": "boolean"},
             },
         },
-        "audio_index": {**_INT, "minimum": 0},
+        "audio_index": {**_INT, "minimum": 0, "description": "the audio stream; remembered for the caller and item"},
+        "subtitle_index": {**_INT, "minimum": 0,
+                           "description": "the subtitle stream shown; an image one (PGS, VobSub, DVB) is burned in"},
         "max_bitrate": _POSITIVE,
         "start_seconds": {"type": "number", "minimum": 0},
         "source": {"type": "string", "description": "the version to play (a film with versions); default: the best"},

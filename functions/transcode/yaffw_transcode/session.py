@@ -157,7 +157,9 @@ class TranscodeSession:
         spec = ffmpeg.EncodeSpec(
             source=self._input(), concat=bool(self.source.parts), variant=v, starts=self.plan.starts, start_segment=n,
             out_dir=self.scratch / f".run{self._runs}", audio=self.job.audio, audio_index=self.job.audio_index,
-            audio_source_codec=(self.source.audio or {}).get("codec"), has_video=self.source.video is not None,
+            audio_source_codec=(self.source.audio or {}).get("codec"),
+            audio_source_channels=(self.source.audio or {}).get("channels"), burn_subtitle=self.job.burn_subtitle,
+            has_video=self.source.video is not None,
             keyframes=self.plan.keyframes, duration=self.plan.duration, end=self.plan.duration,
         )  # fmt: skip
         enc = Encoder(ffmpeg.build(spec, self.hw), variant, n, spec.out_dir, self._on_segment, self._on_exit)

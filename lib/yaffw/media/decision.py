@@ -11,6 +11,10 @@ client's :class:`~yaffw.media.capabilities.Capabilities`; it does no I/O.
 - **transcode**: the video does not fit (codec, profile, level, height, bitrate): HLS with H.264 at a
   height and bitrate within the client's limits; the audio is copied when it fits.
 
+An image subtitle chosen for the session (PGS, VobSub, DVB) can reach a player only burned into
+the picture: it forces a transcode, whose job carries ``burn_subtitle``. Text subtitles never do
+(they are delivered beside the video as WebVTT).
+
 A client without HLS gets direct play or nothing (:class:`~yaffw.errors.BadInput`, code
 ``not_playable``).
 """
@@ -24,6 +28,7 @@ from typing import Any, TypeVar
 
 from yaffw.errors import BadInput
 from yaffw.media.capabilities import Capabilities, canonical
+from yaffw.media.tracks import IMAGE_SUBTITLES, MAX_AAC_CHANNELS, aac_channels
 
 # Transcode ladder: (height, video bitrate). The highest rung within the client's limits is used.
 LADDER = ((2160, 20_000_000), (1440, 12_000_000), (1080, 8_000_000), (720, 4_000_000),
@@ -47,6 +52,7 @@ class Decision:
     audio_index: int | None
     video: dict[str, Any] | str | None  # "copy", {codec, height, bitrate}, or None for direct play
     audio: dict[str, Any] | str | None  # "copy", {codec, channels, bitrate, stream_index}, or None
+    burn_subtitle: int | None = None  # an image subtitle's stream index, burned into the transcode
 
     @property
     def is_hls(self) -> bool:
@@ -58,15 +64,18 @@ class Decision:
         """The JobPayload template of DESIGN §3 (None for direct play).
 
         ``audio_index`` is repeated at the top level so a worker can map the chosen track even when
-        ``audio`` is ``"copy"``.
+        ``audio`` is ``"copy"``; ``burn_subtitle`` is there only when a subtitle is burned in.
         """
         if not self.is_hls:
             return None
-        return {
+        job = {
             "sid": sid, "item_id": str(item["id"]), "source_path": item["path"], "start_segment": 0,
             "segment_seconds": segment_seconds, "video": self.video, "audio": self.audio,
             "audio_index": self.audio_index, "hwaccel": hwaccel, "created_at": created_at,
         }  # fmt: skip
+        if self.burn_subtitle is not None:
+            job["burn_subtitle"] = self.burn_subtitle
+        return job
 
 
 def container_of(item: dict[str, Any]) -> str:
@@ -104,6 +113,24 @@ def default_audio(streams: list[dict[str, Any]]) -> dict[str, Any] | None:
     return chosen[0] if chosen else None
 
 
+def is_image_subtitle(stream: dict[str, Any]) -> bool:
+    """True for a subtitle stream made of pictures (PGS, VobSub, DVB), which must be burned in."""
+    return stream.get("type") == "subtitle" and (stream.get("codec") or "") in IMAGE_SUBTITLES
+
+
+def _burned(streams: list[dict[str, Any]], subtitle_index: int | None) -> dict[str, Any] | None:
+    """The image subtitle to burn in for ``subtitle_index`` (None for none or a text subtitle).
+
+    :raises BadInput: ``bad_subtitle_index`` for an index that is no subtitle stream of the item.
+    """
+    if subtitle_index is None:
+        return None
+    stream = next((s for s in streams if s["stream_index"] == subtitle_index), None)
+    if stream is None or stream.get("type") != "subtitle":
+        raise BadInput(f"stream {subtitle_index} is not a subtitle track of this item", code="bad_subtitle_index")
+    return stream if is_image_subtitle(stream) else None
+
+
 def _video_problems(video: dict[str, Any], caps: Capabilities, max_bitrate: int | None,
                     item_bitrate: int | None) -> list[str]:  # fmt: skip
     codec = canonical(video.get("codec") or "unknown")
@@ -134,8 +161,9 @@ def _audio_problems(audio: dict[str, Any], caps: Capabilities) -> list[str]:
 
 def _audio_target(audio: dict[str, Any], caps: Capabilities) -> dict[str, Any]:
     codec = next((c for c in _AUDIO_TARGETS if caps.audio_codecs is None or c in caps.audio_codecs), "aac")
-    # AAC above 5.1 is poorly supported by players; a missing limit still means at most 6.
-    channels = min(audio.get("channels") or 2, caps.max_audio_channels or 6, 6)
+    # Surround stays surround (AAC carries up to 7.1): fewer channels only when the client asks.
+    wanted = min(int(audio.get("channels") or 2), caps.max_audio_channels or MAX_AAC_CHANNELS)
+    channels = 2 if codec == "mp3" else aac_channels(wanted)
     return {"codec": codec, "channels": channels, "bitrate": channels * AUDIO_BITRATE_PER_CHANNEL,
             "stream_index": audio["stream_index"]}  # fmt: skip
 
@@ -155,13 +183,16 @@ def _video_target(video: dict[str, Any], caps: Capabilities, max_bitrate: int | 
 
 
 def decide(item: dict[str, Any], streams: list[dict[str, Any]], caps: Capabilities, *,
-           audio_index: int | None = None, max_bitrate: int | None = None) -> Decision:  # fmt: skip
+           audio_index: int | None = None, max_bitrate: int | None = None,
+           subtitle_index: int | None = None) -> Decision:  # fmt: skip
     """How ``caps`` should play ``item``.
 
     ``audio_index`` picks an audio track (default: the file's default track); ``max_bitrate`` is a
-    per-request limit on top of the client's.
+    per-request limit on top of the client's; ``subtitle_index`` the subtitle shown (an image one is
+    burned in, which forces a transcode).
 
     :raises BadInput: ``bad_audio_index`` for a track that is not an audio stream of the item;
+        ``bad_subtitle_index`` for one that is not a subtitle stream of it;
         ``not_playable`` when the item has no video or audio at all, or needs HLS and the client
         has none.
     """
@@ -181,6 +212,9 @@ def decide(item: dict[str, Any], streams: list[dict[str, Any]], caps: Capabiliti
     container = container_of(item)
     video_problems = _video_problems(video, caps, limit, item.get("bitrate")) if video else []
     parts = int(item.get("part_count") or 1)
+    burn = _burned(streams, subtitle_index) if video else None
+    if burn is not None:
+        video_problems.append(f"subtitle {burn['stream_index']} ({burn.get('codec')}) is burned in")
     if parts > 1:
         # A film in parts is no one file a player could open, and copied video would need keyframes
         # across the joined parts: the transcode reads the parts as one input (concat) and encodes.
@@ -208,7 +242,8 @@ def decide(item: dict[str, Any], streams: list[dict[str, Any]], caps: Capabiliti
         audio_bitrate = audio_out["bitrate"]
     elif audio is not None:
         audio_bitrate = audio.get("bitrate") or AUDIO_BITRATE_PER_CHANNEL * (audio.get("channels") or 2)
-    return Decision("transcode", reason, chosen, _video_target(video, caps, limit, audio_bitrate), audio_out)
+    return Decision("transcode", reason, chosen, _video_target(video, caps, limit, audio_bitrate), audio_out,
+                    burn["stream_index"] if burn else None)  # fmt: skip
 
 
 def _quality(streams: list[dict[str, Any]], item: dict[str, Any]) -> tuple[int, int]:

@@ -13,6 +13,12 @@ another worker) on one timeline:
 
 The hardware choice (``YAFFW_HWACCEL``) changes only decoding, scaling and the video encoder: one
 :class:`HwAccel` per choice.
+
+Audio keeps its channel count (AAC carries up to 7.1) unless the job asks for fewer: surround is
+down-mixed only for a client that said it takes fewer channels. An image subtitle chosen for the
+session (PGS, VobSub, DVB: pictures, not text) is burned in: ``-filter_complex`` scales the video
+and the subtitle's canvas to the output size and overlays one on the other. Hardware paths decode
+on the GPU into CPU memory, overlay there, then upload the frames to their encoder.
 """
 
 from __future__ import annotations
@@ -23,9 +29,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from yaffw.media.hls import Variant, output_audio_codec
+from yaffw.media.tracks import aac_channels
 
 # Audio codecs MPEG-TS can carry; anything else (Vorbis, FLAC, PCM, ...) is re-encoded to AAC.
 TS_AUDIO = frozenset({"aac", "mp3", "mp2", "ac3", "eac3", "opus"})
+AAC_BITRATE_PER_CHANNEL = 64_000
+# A burned-in subtitle is read from this long before a seek point, so a caption already on screen
+# there is shown (its display set was sent when it appeared).
+SUBTITLE_PREROLL = 30.0
 # A segment list needs at least one time; this one is never reached.
 _NO_MORE_CUTS = "99999999"
 
@@ -46,6 +57,28 @@ class HwAccel(Protocol):
         """Filter and encoder options producing H.264 High at ``width``x``height``, ``bitrate`` b/s."""
         ...
 
+    def burn_decode_args(self) -> list[str]:
+        """Input options when a subtitle is burned in: decoded frames come to CPU memory."""
+        ...
+
+    def burn_video_args(self, width: int, height: int, bitrate: int, subtitle: str) -> list[str]:
+        """``-filter_complex`` overlaying ``subtitle`` (a stream specifier, ``1:3``) on the video, its
+        ``-map`` and the encoder options (as :meth:`video_args`)."""
+        ...
+
+
+def burn_graph(width: int, height: int, subtitle: str, tail: str = "") -> str:
+    """The filter graph that burns ``subtitle`` (``input:stream``) into the first video stream at
+    ``width``x``height``, ending in ``[v]``; ``tail`` (``,hwupload...``) follows the overlay.
+
+    The subtitle's canvas is the picture size it was authored for (a PGS canvas is the film's
+    frame), so scaling it to the output size puts every caption where it belongs at any rung.
+    ``eof_action=pass``: the video goes on when the subtitle stream ends; sub2video sends blank
+    frames between captions, so the overlay never waits for one.
+    """
+    return (f"[0:V:0]scale={width}:{height}[main];[{subtitle}]scale={width}:{height}[sub];"
+            f"[main][sub]overlay=eof_action=pass{tail}[v]")  # fmt: skip
+
 
 def _rate(bitrate: int) -> list[str]:
     # Peak 1.5x the average (the master playlist's BANDWIDTH says so); a 2 s buffer at that peak.
@@ -63,10 +96,19 @@ class Software:
         return []
 
     def video_args(self, width: int, height: int, bitrate: int) -> list[str]:
+        return ["-vf", f"scale={width}:{height}", *self._encoder(bitrate)]
+
+    def burn_decode_args(self) -> list[str]:
+        return []
+
+    def burn_video_args(self, width: int, height: int, bitrate: int, subtitle: str) -> list[str]:
+        return ["-filter_complex", burn_graph(width, height, subtitle), "-map", "[v]", *self._encoder(bitrate)]
+
+    def _encoder(self, bitrate: int) -> list[str]:
         # sc_threshold 0: no scene-cut keyframes between the forced ones (they would not hurt the
         # cuts, but cost bits); yuv420p: 10-bit sources become 8-bit, which every player decodes.
-        return ["-vf", f"scale={width}:{height}", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset",
-                self.preset, "-profile:v", "high", "-sc_threshold", "0", *_rate(bitrate)]  # fmt: skip
+        return ["-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", self.preset, "-profile:v", "high",
+                "-sc_threshold", "0", *_rate(bitrate)]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -83,9 +125,21 @@ class Nvenc:
         # format=nv12|cuda,hwupload: frames the decoder could not keep on the GPU (software
         # fallback) are uploaded; scale_cuda's format=nv12 turns 10-bit into 8-bit for H.264.
         # forced-idr: a forced keyframe must be an IDR or the segment muxer cannot cut there.
-        return ["-vf", f"format=nv12|cuda,hwupload,scale_cuda={width}:{height}:format=nv12", "-c:v", "h264_nvenc",
-                "-preset", self.preset, "-profile:v", "high", "-rc", "vbr", "-no-scenecut", "1", "-forced-idr", "1",
-                *_rate(bitrate)]  # fmt: skip
+        return ["-vf", f"format=nv12|cuda,hwupload,scale_cuda={width}:{height}:format=nv12", *self._encoder(bitrate)]
+
+    def burn_decode_args(self) -> list[str]:
+        # CUDA decoding without -hwaccel_output_format: frames are copied to CPU memory for the
+        # overlay; the named device is the one hwupload_cuda sends them back to.
+        return ["-init_hw_device", "cuda=gpu", "-filter_hw_device", "gpu", "-hwaccel", "cuda", "-hwaccel_device",
+                "gpu"]  # fmt: skip
+
+    def burn_video_args(self, width: int, height: int, bitrate: int, subtitle: str) -> list[str]:
+        graph = burn_graph(width, height, subtitle, ",format=nv12,hwupload_cuda")
+        return ["-filter_complex", graph, "-map", "[v]", *self._encoder(bitrate)]
+
+    def _encoder(self, bitrate: int) -> list[str]:
+        return ["-c:v", "h264_nvenc", "-preset", self.preset, "-profile:v", "high", "-rc", "vbr", "-no-scenecut", "1",
+                "-forced-idr", "1", *_rate(bitrate)]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -100,7 +154,20 @@ class Vaapi:
 
     def video_args(self, width: int, height: int, bitrate: int) -> list[str]:
         return ["-vf", f"format=nv12|vaapi,hwupload,scale_vaapi=w={width}:h={height}:format=nv12",
-                "-c:v", "h264_vaapi", "-profile:v", "high", *_rate(bitrate)]  # fmt: skip
+                *self._encoder(bitrate)]  # fmt: skip
+
+    def burn_decode_args(self) -> list[str]:
+        # VA-API decoding into CPU memory (no -hwaccel_output_format); the same device takes the
+        # overlaid frames back for the encoder.
+        return ["-init_hw_device", f"vaapi=gpu:{self.device}", "-filter_hw_device", "gpu", "-hwaccel", "vaapi",
+                "-hwaccel_device", "gpu"]  # fmt: skip
+
+    def burn_video_args(self, width: int, height: int, bitrate: int, subtitle: str) -> list[str]:
+        graph = burn_graph(width, height, subtitle, ",format=nv12,hwupload")
+        return ["-filter_complex", graph, "-map", "[v]", *self._encoder(bitrate)]
+
+    def _encoder(self, bitrate: int) -> list[str]:
+        return ["-c:v", "h264_vaapi", "-profile:v", "high", *_rate(bitrate)]
 
 
 @dataclass(frozen=True)
@@ -116,7 +183,19 @@ class Qsv:
 
     def video_args(self, width: int, height: int, bitrate: int) -> list[str]:
         return ["-vf", f"format=nv12|qsv,hwupload=extra_hw_frames=64,scale_qsv=w={width}:h={height}:format=nv12",
-                "-c:v", "h264_qsv", "-preset", self.preset, "-profile:v", "high", "-forced_idr", "1",
+                *self._encoder(bitrate)]  # fmt: skip
+
+    def burn_decode_args(self) -> list[str]:
+        # Quick Sync decoding into CPU memory; the QSV device takes the overlaid frames back.
+        return ["-init_hw_device", f"qsv=gpu:hw_any,child_device={self.device}", "-filter_hw_device", "gpu",
+                "-hwaccel", "qsv", "-hwaccel_device", "gpu"]  # fmt: skip
+
+    def burn_video_args(self, width: int, height: int, bitrate: int, subtitle: str) -> list[str]:
+        graph = burn_graph(width, height, subtitle, ",format=nv12,hwupload=extra_hw_frames=64")
+        return ["-filter_complex", graph, "-map", "[v]", *self._encoder(bitrate)]
+
+    def _encoder(self, bitrate: int) -> list[str]:
+        return ["-c:v", "h264_qsv", "-preset", self.preset, "-profile:v", "high", "-forced_idr", "1",
                 *_rate(bitrate)]  # fmt: skip
 
 
@@ -142,7 +221,9 @@ class EncodeSpec:
 
     ``starts`` are every segment's start time (from :func:`yaffw.media.hls.boundaries`),
     ``keyframes`` the source keyframes (copied video only), ``audio`` the job's audio
-    (``"copy"``, ``None`` or ``{codec, channels, bitrate, stream_index}``).
+    (``"copy"``, ``None`` or ``{codec, channels, bitrate, stream_index}``), ``audio_source_*`` the
+    chosen source track's codec and channels (a copy MPEG-TS cannot carry is encoded keeping them),
+    ``burn_subtitle`` the input stream index of an image subtitle to burn in (transcoded video only).
     """
 
     source: str
@@ -153,6 +234,8 @@ class EncodeSpec:
     audio: dict[str, Any] | str | None = "copy"
     audio_index: int | None = None
     audio_source_codec: str | None = None
+    audio_source_channels: int | None = None
+    burn_subtitle: int | None = None
     has_video: bool = True
     keyframes: Sequence[float] = field(default_factory=tuple)
     duration: float = 0.0
@@ -187,11 +270,14 @@ def _audio(spec: EncodeSpec) -> list[str]:
     if spec.audio == "copy":
         if (spec.audio_source_codec or "aac") in TS_AUDIO:
             return [*mapping, "-c:a", "copy"]
-        return [*mapping, "-c:a", "aac", "-b:a", "192000", "-ac", "2"]
+        # The client takes the source's channels (or the decision would not copy): keep them.
+        channels = aac_channels(spec.audio_source_channels)
+        rate = max(96_000 * min(channels, 2), AAC_BITRATE_PER_CHANNEL * channels)  # 192 kb/s stereo, 384 kb/s 5.1
+        return [*mapping, "-c:a", "aac", "-b:a", str(rate), "-ac", str(channels)]
     assert isinstance(spec.audio, dict)
     codec = output_audio_codec(spec.audio.get("codec"))
     encoder = "libmp3lame" if codec == "mp3" else "aac"
-    channels = 2 if codec == "mp3" else int(spec.audio.get("channels") or 2)
+    channels = 2 if codec == "mp3" else aac_channels(spec.audio.get("channels"))
     return [*mapping, "-c:a", encoder, "-b:a", str(int(spec.audio.get("bitrate") or 128_000)), "-ac", str(channels)]
 
 
@@ -208,17 +294,31 @@ def build(spec: EncodeSpec, hw: HwAccel) -> list[str]:
     """The full FFmpeg command line (``argv``) for ``spec`` on ``hw``."""
     v = spec.variant
     transcode = spec.has_video and not v.copy
+    burn = spec.burn_subtitle if transcode else None
     cuts = [_t(t) for t in spec.starts[spec.start_segment + 1 :]]
     args = ["ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-loglevel", "warning", "-y"]
-    if transcode:
+    if burn is not None:
+        args += hw.burn_decode_args()
+    elif transcode:
         args += hw.decode_args()
     # A film's parts are one input (concat demuxer): timestamps run on across the parts. -safe 0:
     # the list names absolute paths (from the database); they are still opened as files only.
     concat = ["-f", "concat", "-safe", "0"] if spec.concat else []
-    args += [*_seek(spec), "-fflags", "+genpts", *INPUT_OPTIONS, *concat, "-i", spec.source,
-             "-copyts", "-start_at_zero", "-avoid_negative_ts", "disabled", "-muxdelay", "0", "-muxpreload", "0",
+    args += [*_seek(spec), "-fflags", "+genpts", *INPUT_OPTIONS, *concat, "-i", spec.source]
+    subtitle = f"0:{burn}"
+    if burn is not None and spec.start_segment > 0:
+        # After a seek the subtitle comes from a second reading of the source that starts earlier:
+        # a caption shown across the seek point is on screen from the first frame. Both readings
+        # keep the source's clock (-copyts), which is what the overlay pairs frames by.
+        preroll = max(0.0, spec.starts[spec.start_segment] - SUBTITLE_PREROLL)
+        args += ["-ss", _t(preroll), *INPUT_OPTIONS, *concat, "-i", spec.source]
+        subtitle = f"1:{burn}"
+    args += ["-copyts", "-start_at_zero", "-avoid_negative_ts", "disabled", "-muxdelay", "0", "-muxpreload", "0",
              "-max_muxing_queue_size", "4096"]  # fmt: skip
-    if spec.has_video:
+    if burn is not None:
+        args += hw.burn_video_args(v.width, v.height, v.bitrate, subtitle)
+        args += ["-force_key_frames", ",".join(cuts) if cuts else _t(spec.starts[spec.start_segment])]
+    elif spec.has_video:
         args += ["-map", "0:V:0"]
         if transcode:
             args += hw.video_args(v.width, v.height, v.bitrate)

@@ -54,6 +54,7 @@ class Request:
     max_bitrate: int | None = None
     max_audio_channels: int | None = None
     audio_index: int | None = None
+    subtitle_index: int | None = None  # an image subtitle is burned in (transcode)
     enable_direct_play: bool = True
     enable_transcoding: bool = True
     allow_video_copy: bool = True
@@ -394,15 +395,15 @@ def choose(profile: Mapping[str, Any] | None, item: dict[str, Any], streams: lis
     if profile is None:
         caps = unrestricted(item, streams, req)
         if req.enable_direct_play:
-            return decide(item, streams, caps, audio_index=req.audio_index), caps
+            return decide(item, streams, caps, audio_index=req.audio_index, subtitle_index=req.subtitle_index), caps
         profile = DEFAULT_HLS
     if req.enable_direct_play:
         direct = direct_capabilities(profile, item, streams, req)
         if direct is not None:
-            decision = decide(item, streams, direct, audio_index=req.audio_index)
+            decision = decide(item, streams, direct, audio_index=req.audio_index, subtitle_index=req.subtitle_index)
             if decision.method == "direct_play":
                 return decision, direct
     hls = hls_capabilities(profile, item, streams, req) if req.enable_transcoding else None
     if hls is None:
         raise BadInput("the client can play this item neither directly nor over HLS", code="not_playable")
-    return decide(item, streams, hls, audio_index=req.audio_index), hls
+    return decide(item, streams, hls, audio_index=req.audio_index, subtitle_index=req.subtitle_index), hls

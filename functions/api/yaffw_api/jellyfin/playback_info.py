@@ -19,13 +19,17 @@ fetches only that URL, without headers, plays. An item nothing in the profile ca
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
+from yaffw import audio_choice
 from yaffw.errors import BadInput, NotFound
 from yaffw.media.decision import Decision, pick_source
+from yaffw.media.tracks import choose_audio
 from yaffw.sessions import PlaybackSession
 
 from yaffw_api.auth import User
@@ -49,7 +53,7 @@ _REASONS = (("video codec", "VideoCodecNotSupported"), ("video profile", "VideoP
             ("video level", "VideoLevelNotSupported"), ("video height", "VideoResolutionNotSupported"),
             ("bitrate", "ContainerBitrateExceedsLimit"), ("container", "ContainerNotSupported"),
             ("audio track", "SecondaryAudioNotSupported"), ("audio codec", "AudioCodecNotSupported"),
-            ("audio channels", "AudioChannelsNotSupported"))  # fmt: skip
+            ("audio channels", "AudioChannelsNotSupported"), ("burned in", "SubtitleCodecNotSupported"))  # fmt: skip
 
 
 def transcode_reasons(reason: str) -> str | None:
@@ -74,13 +78,35 @@ def parse_request(fields: dict[str, Any]) -> tuple[device_profile.Request, float
         max_bitrate=play_args.integer(fields, "MaxStreamingBitrate", 1, 2**31 - 1),
         max_audio_channels=play_args.integer(fields, "MaxAudioChannels", 1, 64),
         audio_index=play_args.integer(fields, "AudioStreamIndex", 0, 10_000),
+        subtitle_index=_subtitle(fields),
         enable_direct_play=_flag(fields, "EnableDirectPlay"),
         enable_transcoding=_flag(fields, "EnableTranscoding"),
         allow_video_copy=_flag(fields, "AllowVideoStreamCopy"),
         allow_audio_copy=_flag(fields, "AllowAudioStreamCopy"),
     )  # fmt: skip
-    play_args.integer(fields, "SubtitleStreamIndex", -1, 10_000)  # checked; subtitles are the player's
     return req, play_args.ticks_seconds(fields, "StartTimeTicks") or 0.0
+
+
+# Jellyfin's SubtitleProfile.Format names of the image subtitle codecs.
+_IMAGE_FORMATS = {"hdmv_pgs_subtitle": ("pgssub", "pgs"), "dvd_subtitle": ("dvdsub", "vobsub"),
+                  "dvb_subtitle": ("dvbsub",), "xsub": ("xsub",)}  # fmt: skip
+
+
+def client_renders(profile: Any, streams: list[dict[str, Any]], index: int | None) -> bool:
+    """True when the DeviceProfile's ``SubtitleProfiles`` say the client shows image subtitle
+    ``index`` itself (``Method: Embed``): then it is not burned in."""
+    stream = next((s for s in streams if s.get("stream_index") == index), None)
+    names = _IMAGE_FORMATS.get((stream or {}).get("codec") or "")
+    if not names or not isinstance(profile, Mapping) or not isinstance(profile.get("SubtitleProfiles"), list):
+        return False
+    return any(isinstance(p, Mapping) and str(p.get("Format") or "").lower() in names
+               and str(p.get("Method") or "").lower() == "embed" for p in profile["SubtitleProfiles"])  # fmt: skip
+
+
+def _subtitle(fields: dict[str, Any]) -> int | None:
+    """``SubtitleStreamIndex`` (-1, Jellyfin's "none", is None)."""
+    index = play_args.integer(fields, "SubtitleStreamIndex", -1, 10_000)
+    return None if index is None or index < 0 else index
 
 
 def client_label(request: Request) -> str:
@@ -117,6 +143,9 @@ def transcoding_url(d: Deps, user: User, item: dict[str, Any], session: Playback
     if isinstance(decision.audio, dict):
         query["AudioBitrate"] = decision.audio.get("bitrate")
         query["TranscodingMaxAudioChannels"] = decision.audio.get("channels")
+    if decision.burn_subtitle is not None:
+        query["SubtitleStreamIndex"] = decision.burn_subtitle
+        query["SubtitleMethod"] = "Encode"
     query.update({"SegmentContainer": SEGMENT_CONTAINER, "MinSegments": 1, "PlaySessionId": session.sid,
                   "ApiKey": media_token(d, user, f"session:{session.sid}", item["duration_seconds"]),
                   "TranscodeReasons": transcode_reasons(decision.reason)})  # fmt: skip
@@ -146,10 +175,21 @@ async def playback_info(request: Request, item_id: str) -> HTTPResponse:
             raise
         return wire.reply({"MediaSources": [], "ErrorCode": "NoCompatibleStream"})
     sources = await versions.versions(d.pool, item, streams)
-    try:
-        index, (decision, caps) = pick_source(
-            sources, lambda row, s: device_profile.choose(profile, row, s, req), lambda r: r[0], requested
+    saved_audio, languages = await audio_choice.default_audio(d.pool, user.id, str(item["id"]))
+
+    def attempt(row: dict[str, Any], s: list[dict[str, Any]]) -> tuple[Decision, Any]:
+        # Without AudioStreamIndex: the caller's remembered track, else preferred language, else default.
+        chosen = (
+            req
+            if req.audio_index is not None
+            else replace(req, audio_index=choose_audio(s, saved=saved_audio, languages=languages))
         )
+        if client_renders(profile, s, req.subtitle_index):
+            chosen = replace(chosen, subtitle_index=None)
+        return device_profile.choose(profile, row, s, chosen)
+
+    try:
+        index, (decision, caps) = pick_source(sources, attempt, lambda r: r[0], requested)
     except BadInput as exc:
         if exc.code == "bad_source":
             raise NotFound("media source not found") from exc
@@ -159,7 +199,12 @@ async def playback_info(request: Request, item_id: str) -> HTTPResponse:
                                direct_play=False, transcoding_url=None)  # fmt: skip
         return wire.reply({"MediaSources": [no_way], "ErrorCode": "NoCompatibleStream"})
     played, streams = sources[index]
+    if req.audio_index is not None and req.audio_index != saved_audio:
+        await audio_choice.remember(d.pool, user.id, str(item["id"]), req.audio_index)
     source = media_source_dto(played, streams, show_path=user.is_admin)
+    if decision.audio_index is not None:
+        # The track played (remembered, preferred language or the file's): the client's menu shows it.
+        source["DefaultAudioStreamIndex"] = decision.audio_index
     session = await open_session(d, user, item, decision, max_height=caps.max_height, max_bitrate=caps.max_bitrate,
                                  start_seconds=start, client=client_label(request), source=played)  # fmt: skip
     url = None

@@ -16,6 +16,8 @@
   var PLAYED_FRACTION = 0.9;
 
   var session = null; // the playback endpoint's answer
+  var choice = {}; // the tracks asked for: {audio_index?, subtitle_index?} (restart() changes them)
+  var hlsErrors = []; // every hls.js error of this page, fatal or not (tests read it)
   var hls = null;
   var timer = null;
   var reportedPlayed = false;
@@ -155,6 +157,7 @@
         if (!Hls.isSupported()) throw new Error("this browser cannot play HLS");
         hls = new Hls({ startPosition: start > 0 ? start : -1 });
         hls.on(Hls.Events.ERROR, function (_, data) {
+          hlsErrors.push({ details: data.details, type: data.type, fatal: Boolean(data.fatal) });
           if (data.fatal) showError("Playback failed: " + (data.details || data.type));
         });
         hls.loadSource(answer.url);
@@ -176,22 +179,23 @@
     }
   }
 
-  function start(at, audioIndex) {
+  function start(at, paused) {
     errorBox.hidden = true;
     ended = false;
     reportedPlayed = false;
     var body = { capabilities: capabilities(), start_seconds: at, client: "yaffw web" };
-    if (audioIndex !== undefined) body.audio_index = audioIndex;
+    Object.keys(choice).forEach(function (k) { body[k] = choice[k]; });
     // A film with versions: the one picked on the item page (?source=), kept when the track changes.
     var source = (session && session.source_id) || new URLSearchParams(location.search).get("source");
     if (source) body.source = source;
     return api("POST", "/api/items/" + encodeURIComponent(itemId) + "/playback", body)
       .then(function (answer) {
         session = answer;
+        showTracks(answer);
         return attach(answer, at);
       })
       .then(function () {
-        play();
+        if (!paused) play();
         timer = setInterval(function () { if (!video.paused) report(false); }, PROGRESS_EVERY_MS);
       })
       .catch(function (e) { showError("Cannot play this item: " + e.message); info.textContent = ""; });
@@ -208,16 +212,35 @@
     if (video.error && session) showError("Playback failed (" + (video.error.message || "code " + video.error.code) + ")");
   });
 
+  // ---- tracks ---------------------------------------------------------------------------------
+  // Another audio track, or an image subtitle (burned in by the server), is another session: the
+  // player ends this one and opens the next at the current position, playing on if it was playing.
   var track = document.getElementById("audio-track");
-  if (track) {
-    track.addEventListener("change", function () {
-      var at = position();
-      stop(false).then(function () {
-        video.removeAttribute("src");
-        video.load();
-        start(at, parseInt(track.value, 10));
-      });
+
+  function showTracks(answer) {
+    root.setAttribute("data-audio-index", answer.audio_index === null ? "" : String(answer.audio_index));
+    root.setAttribute("data-burn-subtitle", answer.burn_subtitle === null || answer.burn_subtitle === undefined
+      ? "" : String(answer.burn_subtitle));
+    if (track && answer.audio_index !== null && answer.audio_index !== undefined) track.value = String(answer.audio_index);
+  }
+
+  // choice: {audio_index?, subtitle_index?}; a field set to null goes back to the default.
+  function restart(next) {
+    Object.keys(next || {}).forEach(function (k) {
+      if (next[k] === null || next[k] === undefined) delete choice[k];
+      else choice[k] = next[k];
     });
+    var at = position();
+    var paused = video.paused && video.currentTime > 0; // a paused film stays paused
+    return stop(false).then(function () {
+      video.removeAttribute("src");
+      video.load();
+      return start(at, paused);
+    });
+  }
+
+  if (track) {
+    track.addEventListener("change", function () { restart({ audio_index: parseInt(track.value, 10) }); });
   }
 
   document.getElementById("stop").addEventListener("click", function () {
@@ -249,5 +272,6 @@
     start(saved > 0 ? saved : 0);
   }
 
-  window.yaffwPlayer = { capabilities: capabilities, report: report, stop: stop };
+  window.yaffwPlayer = { capabilities: capabilities, report: report, stop: stop, restart: restart,
+                         hlsErrors: hlsErrors };
 })();

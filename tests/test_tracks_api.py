@@ -1,0 +1,143 @@
+"""Audio choice over the real api (issue 13), PostgreSQL and Redis: the caller's preferred audio
+languages (``/api/users/me/preferences``), the default track they give, the choice remembered per
+user and item (``/api`` and Jellyfin's ``PlaybackInfo``) and the player page selecting it.
+The film is ``two_lang_h264`` (tests/awkward_media.py): stream 1 English (default), 2 French.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from tests import awkward_media
+from tests._media_rows import insert_item, make_library, make_user
+from tests.jellyfin_support import client_headers
+from tests.test_jellyfin_device_profile import CHROME
+from tests.test_playback_decision import CHROMIUM
+
+pytestmark = pytest.mark.timeout(120)
+PREFS = "/api/users/me/preferences"
+
+
+@pytest.fixture(scope="module")
+async def film(pool, sample_media) -> dict:
+    folder = sample_media.root.parent / f"{sample_media.root.name}-awkward"
+    two = next(a for a in awkward_media.FILES if a.name == "two_lang_h264")
+    path = awkward_media.make(folder, two)
+    lib = await make_library(pool, folder, name=f"tracks-api-{time.time_ns()}")
+    return {"item": await insert_item(pool, lib, path, name="Two Languages"), "lib": lib}
+
+
+async def _user(api_url: str, pool, settings, film: dict, languages: list[str] | None = None) -> dict:
+    user = await make_user(pool, settings, libraries=(film["lib"],))
+    if languages is not None:
+        r = httpx.patch(f"{api_url}{PREFS}", json={"audio_languages": languages}, headers=user["headers"])
+        assert r.status_code == 200, r.text
+    return user
+
+
+def _play(api_url: str, user: dict, item_id: str, **body) -> dict:
+    r = httpx.post(f"{api_url}/api/items/{item_id}/playback", json={"capabilities": CHROMIUM, **body},
+                   headers=user["headers"], timeout=30)  # fmt: skip
+    assert r.status_code == 201, r.text
+    answer = r.json()
+    stop = httpx.request("DELETE", api_url + answer["stop_url"], headers=user["headers"])
+    assert stop.status_code == 200, stop.text
+    return answer
+
+
+def _selected(api_url: str, user: dict, item_id: str) -> str:
+    page = httpx.get(f"{api_url}/items/{item_id}/play", cookies={"yaffw_token": user["token"]},
+                     headers={"Accept": "text/html"}).text  # fmt: skip
+    return re.search(r'<option value="(\d+)"[^>]*selected', page).group(1)
+
+
+async def test_preferences_are_the_callers_and_checked(api_url, pool, settings, film) -> None:
+    user = await _user(api_url, pool, settings, film)
+    other = await _user(api_url, pool, settings, film)
+    url = api_url + PREFS
+    assert httpx.get(url, headers=user["headers"]).json() == {"audio_languages": []}
+    r = httpx.patch(url, json={"audio_languages": ["fr", "EN", "fra"]}, headers=user["headers"])
+    assert r.status_code == 200 and r.json() == {"audio_languages": ["fra", "eng"]}
+    assert httpx.get(url, headers=user["headers"]).json() == {"audio_languages": ["fra", "eng"]}
+    assert httpx.get(url, headers=other["headers"]).json() == {"audio_languages": []}
+    assert await pool.fetchval("SELECT audio_languages FROM users WHERE id = $1", user["id"]) == ["fra", "eng"]
+    for bad in ({"audio_languages": "fr"}, {"audio_languages": [1]}, {"audio_languages": ["<b>"]},
+                {"audio_languages": ["en"] * 17}, {"audio_languages": None}, {"subtitle_mode": "x"}):  # fmt: skip
+        r = httpx.patch(url, json=bad, headers=user["headers"])
+        assert r.status_code == 400 and r.json()["error"]["message"], (bad, r.text)
+    r = httpx.patch(url, content=b"{nope", headers={**user["headers"], "content-type": "application/json"})
+    assert r.status_code == 400
+    assert httpx.get(url).status_code == 401 and httpx.patch(url, json={"audio_languages": []}).status_code == 401
+    assert httpx.get(url, headers=user["headers"]).json() == {"audio_languages": ["fra", "eng"]}
+
+
+async def test_default_track_follows_the_preferred_language(api_url, pool, settings, film) -> None:
+    item = film["item"]
+    plain = await _user(api_url, pool, settings, film)
+    answer = _play(api_url, plain, item)
+    assert answer["audio_index"] == 1  # the file's default (English)
+    tracks = {t["index"]: t for t in answer["audio_tracks"]}
+    assert (tracks[2]["language"], tracks[2]["layout"], tracks[2]["codec"]) == ("fra", "Stereo", "aac")
+    assert _selected(api_url, plain, item) == "1"
+
+    french = await _user(api_url, pool, settings, film, ["ita", "fr"])
+    answer = _play(api_url, french, item)
+    assert answer["audio_index"] == 2 and "audio track 2 is not the file's default" in answer["reason"]
+    assert _selected(api_url, french, item) == "2"
+    # Nothing was remembered: the language rule gave it.
+    assert await pool.fetchval("SELECT count(*) FROM user_item_data WHERE user_id = $1", french["id"]) == 0
+
+
+async def test_choice_is_remembered_per_user_and_item(api_url, pool, settings, film) -> None:
+    item = film["item"]
+    user = await _user(api_url, pool, settings, film, ["fra"])
+    assert _play(api_url, user, item, audio_index=1)["audio_index"] == 1
+    row = await pool.fetchrow("SELECT audio_stream_index, played, position_seconds FROM user_item_data"
+                              " WHERE user_id = $1 AND item_id = $2", user["id"], item)  # fmt: skip
+    assert (row["audio_stream_index"], row["played"]) == (1, False)
+    # Next time: the remembered English track, over the preferred French.
+    assert _play(api_url, user, item)["audio_index"] == 1
+    assert _selected(api_url, user, item) == "1"
+    # A new choice replaces it; someone else's default is untouched.
+    assert _play(api_url, user, item, audio_index=2)["audio_index"] == 2
+    assert _play(api_url, user, item)["audio_index"] == 2
+    other = await _user(api_url, pool, settings, film)
+    assert _play(api_url, other, item)["audio_index"] == 1
+    r = httpx.post(f"{api_url}/api/items/{item}/playback", json={"audio_index": 0}, headers=user["headers"])
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_audio_index"
+    assert _play(api_url, user, item)["audio_index"] == 2  # a refused choice is not remembered
+
+
+async def test_jellyfin_playback_info_uses_and_remembers_the_choice(api_url, pool, settings, film) -> None:
+    item = film["item"].replace("-", "")
+    user = await _user(api_url, pool, settings, film, ["fra"])
+    jf = client_headers("tracks-jf", user["token"])
+
+    def info(**body) -> dict:
+        r = httpx.post(f"{api_url}/Items/{item}/PlaybackInfo", params={"UserId": user["id"]},
+                       json={"DeviceProfile": CHROME, **body}, headers=jf, timeout=30)  # fmt: skip
+        assert r.status_code == 200, r.text
+        answer = r.json()
+        stop = httpx.request("DELETE", f"{api_url}/api/sessions/{answer['PlaySessionId']}", headers=user["headers"])
+        assert stop.status_code == 200, stop.text
+        return answer
+
+    def audio_of(answer: dict) -> int:
+        source = answer["MediaSources"][0]
+        if source.get("TranscodingUrl"):
+            assert parse_qs(urlsplit(source["TranscodingUrl"]).query)["AudioStreamIndex"] == [
+                str(source["DefaultAudioStreamIndex"])]  # fmt: skip
+        return int(source["DefaultAudioStreamIndex"])
+
+    assert audio_of(info()) == 2  # the preferred language, as on /api
+    assert audio_of(info(AudioStreamIndex=1)) == 1
+    assert await pool.fetchval("SELECT audio_stream_index FROM user_item_data WHERE user_id = $1",
+                               user["id"]) == 1  # fmt: skip
+    # Remembered: the next PlaybackInfo without AudioStreamIndex plays English, not the preferred French.
+    assert audio_of(info()) == 1
+    assert audio_of(info(AudioStreamIndex=2)) == 2 and audio_of(info()) == 2
