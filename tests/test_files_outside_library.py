@@ -193,3 +193,34 @@ async def test_worker_refuses_a_link_out_or_a_fifo(clean_db, redis, keys, settin
             assert await redis.get(keys.session_map(sid)) is None
     finally:
         worker.stop()
+
+
+async def test_hls_playlists_refuse_a_link_out_or_a_fifo(api_url, film, outside) -> None:
+    """HLS planning reads the file (stream end, keyframes) in the api: a file swapped for a link out
+    of the library or a FIFO is refused there too, at once, without naming the path."""
+    from tests.test_hls_api import CAPS
+
+    async with httpx.AsyncClient(timeout=30) as http:
+        for swap in ("link", "fifo"):
+            r = await http.post(f"{api_url}/api/items/{film['id']}/playback", json={"capabilities": CAPS},
+                                headers=film["user"]["headers"])  # fmt: skip
+            assert r.status_code == 201 and r.json()["method"] == "transcode", r.text
+            body = r.json()
+            film["path"].unlink()
+            if swap == "link":
+                film["path"].symlink_to(outside)
+            else:
+                os.mkfifo(film["path"])
+            try:
+                master = await http.get(httpx.URL(api_url).join(body["url"]))
+                if master.status_code == 200:
+                    variant = next(x for x in master.text.splitlines() if x and not x.startswith("#"))
+                    r = await http.get(httpx.URL(api_url).join(body["url"]).join(variant))
+                else:
+                    r = master
+                _refused(r)
+                assert str(film["path"].parent) not in r.text
+            finally:
+                film["path"].unlink()
+                film["path"].write_bytes(film["bytes"])
+                await http.delete(f"{api_url}/api/sessions/{body['session_id']}", headers=film["user"]["headers"])

@@ -82,5 +82,5 @@ async def test_keyframes_probed_once_and_cached(clean_db, sample_media):
     # Cached: the stored list is returned even if the file could no longer be read.
     assert await keyframes.get(clean_db, item, header, "/nonexistent") == times
     # A new file version (other header hash) is probed again.
-    with pytest.raises(Exception, match="ffprobe failed"):
+    with pytest.raises(Exception, match="keyframes could not be read"):
         await keyframes.get(clean_db, item, "other-hash", "/nonexistent")

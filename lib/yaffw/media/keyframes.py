@@ -56,9 +56,12 @@ async def probe(path: str, timeout: float = PROBE_TIMEOUT) -> list[float]:
     except TimeoutError:
         proc.kill()
         await proc.wait()
-        raise BadInput(f"keyframe analysis of {path} took longer than {timeout:.0f}s", code="probe_failed") from None
+        log.warning("keyframes of %s: no answer in %.0fs", path, timeout)
+        raise BadInput(f"the file's keyframes could not be read in {timeout:.0f}s", code="probe_failed") from None
     if proc.returncode != 0:
-        raise BadInput(f"ffprobe failed on {path}: {err.decode(errors='replace')[-300:]}", code="probe_failed")
+        # The client is told what failed, not where the file lies or what ffprobe said of it.
+        log.warning("keyframes of %s: ffprobe failed: %s", path, err.decode(errors="replace")[-300:])
+        raise BadInput("the file's keyframes could not be read (damaged or unsupported file)", code="probe_failed")
     origin = await asyncio.to_thread(timeline.start_time, path)
     times = [round(t - origin, 6) for t in parse(out.decode(errors="replace"))]
     log.info("keyframes of %s: %d in %.2fs", path, len(times), time.perf_counter() - started)

@@ -15,7 +15,7 @@ from typing import Any
 import asyncpg
 
 from yaffw.errors import NotFound
-from yaffw.media import hls, keyframes, timeline
+from yaffw.media import hls, keyframes, safe_path, timeline
 
 _PICTURE_CODECS = frozenset({"mjpeg", "png", "bmp", "gif", "webp"})
 
@@ -55,11 +55,16 @@ class Plan:
 async def load(conn: asyncpg.Pool | asyncpg.Connection, item_id: str, audio_index: int | None) -> Source:
     """The item's file and its video and chosen audio stream.
 
-    :raises NotFound: when the item is gone or is not a file with a duration.
+    Every file is checked as :mod:`yaffw.media.safe_path` says before anything (PyAV, ffprobe,
+    FFmpeg) opens it.
+
+    :raises NotFound: when the item is gone or is not a file with a duration; ``file_refused`` when a
+        file now leads out of the library or is not a regular file.
     """
     try:
         item = await conn.fetchrow(
-            "SELECT path, header_hash, duration_seconds, bitrate, file_duration_seconds, film_id"
+            "SELECT path, header_hash, duration_seconds, bitrate, file_duration_seconds, film_id,"
+            " (SELECT l.paths FROM libraries l WHERE l.id = media_items.library_id) AS roots"
             " FROM media_items WHERE id = $1::uuid",
             item_id,
         )
@@ -89,6 +94,9 @@ async def load(conn: asyncpg.Pool | asyncpg.Connection, item_id: str, audio_inde
             first = float(item["file_duration_seconds"] or item["duration_seconds"])
             rest = ((r["path"], float(r["file_duration_seconds"] or r["duration_seconds"] or 0)) for r in others)
             parts = ((item["path"], first), *rest)
+    roots = list(item["roots"] or [])
+    for path in [p for p, _ in parts] or [item["path"]]:
+        await asyncio.to_thread(safe_path.check_media, path, roots)
     return Source(item_id, item["path"], item["header_hash"], float(item["duration_seconds"]), item["bitrate"],
                   videos[0] if videos else None, audio, parts)  # fmt: skip
 
