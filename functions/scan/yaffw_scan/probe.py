@@ -20,7 +20,7 @@ from yaffw.media import safe_path
 from yaffw.media.fingerprint import header_hash
 from yaffw.media.probe import MediaInfo, StreamInfo, probe
 
-from yaffw_scan import images, nfo, sidecars
+from yaffw_scan import images, nfo, sidecars, subtitles
 from yaffw_scan.images import Picture
 from yaffw_scan.walk import MediaFile
 
@@ -93,8 +93,8 @@ class Prober:
         if media.still is not None:
             pictures.append(images.from_still(media.still))
         first_free = max((s.index for s in media.streams), default=-1) + 1
-        subtitles = sidecars.subtitle_streams(file.path, cars.subtitles, first_free)
-        return Facts(digest, media, info, pictures, subtitles)
+        subs = subtitles.streams(file.path, cars.subtitles, first_free, self.roots)
+        return Facts(digest, media, info, pictures, subs)
 
     def run(self, func, *args):  # type: ignore[no-untyped-def]
         """Run other blocking work (folder sidecars, uploads) on the same bounded pool."""

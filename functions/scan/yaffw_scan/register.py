@@ -8,7 +8,7 @@ its id — and every user's data — stays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import asyncpg
@@ -166,6 +166,10 @@ async def save_file(
         row = await conn.fetchrow(_UPSERT_FILE, library_id, *values)
         inserted = bool(row["inserted"])
     new_id = row["id"]
+    known = await conn.fetch(
+        "SELECT stream_index, external_path FROM media_streams WHERE item_id = $1 AND is_external", new_id
+    )
+    streams = stable_sidecar_indexes(streams, {r["external_path"]: r["stream_index"] for r in known})
     await conn.execute("DELETE FROM media_streams WHERE item_id = $1", new_id)
     if streams:
         await conn.copy_records_to_table(
@@ -174,6 +178,29 @@ async def save_file(
             columns=STREAM_COLUMNS,
         )
     return str(new_id), inserted
+
+
+def stable_sidecar_indexes(streams: list[StreamInfo], known: dict[str, int]) -> list[StreamInfo]:
+    """``streams`` with each sidecar keeping the index it had (``known``: path → index) and new ones
+    numbered after every index in use, so a saved subtitle choice still names the same file after a
+    sidecar is added or removed."""
+    used = {s.index for s in streams if not s.is_external}
+    kept: dict[str, int] = {}
+    for s in streams:
+        old = known.get(s.external_path or "") if s.is_external else None
+        if old is not None and old not in used:
+            kept[s.external_path or ""] = old
+            used.add(old)
+    following = max([*used, *known.values(), -1]) + 1
+    out = []
+    for s in streams:
+        if s.is_external:
+            index = kept.get(s.external_path or "")
+            if index is None:
+                index, following = following, following + 1
+            s = replace(s, index=index)
+        out.append(s)
+    return out
 
 
 async def replace_images(conn: asyncpg.Connection, item_id: str, rows: list[dict[str, Any]]) -> list[str]:

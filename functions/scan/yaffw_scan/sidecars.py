@@ -9,24 +9,19 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-from yaffw.media.probe import StreamInfo
 
 from yaffw_scan.walk import Entry
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tbn")
-SUBTITLE_CODECS = {".srt": "subrip", ".vtt": "webvtt"}
+SUBTITLE_EXTENSIONS = (".srt", ".vtt", ".ass", ".ssa", ".sub", ".idx")
 # Folder-level image names, in order of preference, per kind.
 _FOLDER_IMAGES = {
     "primary": ("poster", "folder", "cover", "default", "movie"),
     "backdrop": ("fanart", "backdrop", "background", "art"),
     "thumb": ("thumb", "landscape"),
 }
-_SUB_FLAGS = frozenset({"forced", "default", "sdh", "cc", "hi"})
-_LANG = re.compile(r"^[a-z]{2,3}(?:-[a-z]{2})?$", re.I)
 
 
 @dataclass(frozen=True)
@@ -113,7 +108,7 @@ def for_media(path: str, entries: tuple[Entry, ...], *, own_folder: bool, episod
     subtitles = tuple(
         os.path.join(folder, e.name)
         for e in entries
-        if e.name.lower().startswith(prefix) and os.path.splitext(e.name.lower())[1] in SUBTITLE_CODECS
+        if e.name.lower().startswith(prefix) and os.path.splitext(e.name.lower())[1] in SUBTITLE_EXTENSIONS
     )
     signature = signature_for_media(path, entries, own_folder=own_folder)
     return Sidecars(signature, nfo and os.path.join(folder, nfo.name), images, subtitles)
@@ -158,29 +153,3 @@ def _for_folder(folder: str, entries: tuple[Entry, ...], nfo_name: str, kinds: d
             images[kind] = os.path.join(folder, hit.name)
             matched.append(hit)
     return Sidecars(_signature(folder, matched), nfo and os.path.join(folder, nfo.name), images, ())
-
-
-def subtitle_streams(media_path: str, paths: Iterable[str], first_index: int) -> list[StreamInfo]:
-    """External subtitle streams for ``Movie.en.forced.srt``-style files, numbered after the
-    embedded streams. Language and flags come from the name parts between the stem and the
-    extension."""
-    stem = os.path.splitext(os.path.basename(media_path))[0]
-    out = []
-    for n, path in enumerate(sorted(paths)):
-        name, ext = os.path.splitext(os.path.basename(path))
-        parts = [p.lower() for p in name[len(stem) :].split(".") if p]
-        language = next((p for p in parts if p not in _SUB_FLAGS and _LANG.match(p)), None)
-        out.append(
-            StreamInfo(
-                index=first_index + n,
-                type="subtitle",
-                codec=SUBTITLE_CODECS[ext.lower()],
-                language=language,
-                title=None,
-                is_default="default" in parts,
-                is_forced="forced" in parts,
-                is_external=True,
-                external_path=path,
-            )
-        )
-    return out

@@ -47,7 +47,9 @@ VIDEO_EXTENSIONS = frozenset(
     ]
 )
 # Files that carry metadata for a media file or folder: nfo, images, subtitles.
-SIDECAR_EXTENSIONS = frozenset([".nfo", ".jpg", ".jpeg", ".png", ".webp", ".tbn", ".srt", ".vtt"])
+SIDECAR_EXTENSIONS = frozenset(
+    [".nfo", ".jpg", ".jpeg", ".png", ".webp", ".tbn", ".srt", ".vtt", ".ass", ".ssa", ".sub", ".idx"]
+)
 _SYSTEM_DIRS = frozenset({"@eadir", "#recycle", "$recycle.bin", "lost+found", "#snapshot", ".trash"})
 _SAMPLE_DIR = re.compile(r"^samples?$", re.I)
 _SAMPLE_FILE = re.compile(r"(?:^|[ ._-])sample$", re.I)
