@@ -14,7 +14,7 @@ to the sample library (see :func:`tests.transcode_support._make_once`).
 - ``multi_track``: H.264 in Matroska, 10 s, English (330 Hz) and French (550 Hz) audio, an embedded
   ASS track (French, forced) saying :data:`ASS_LINE` from 1 s to 4 s, an embedded PGS track (English)
   showing a white rectangle (:data:`PGS_RECT`) from 2 s to 6 s, and a sidecar ``multi_track.en.srt``
-  saying :data:`SRT_LINE` from 2 s to 5 s.
+  saying :data:`SRT_LINE` from 2 s to 5 s and :data:`SRT_ACROSS` from 5.5 s to 7 s.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ class Awkward:
 
 ASS_LINE = "Bonjour from ASS"
 SRT_LINE = "Hello from SRT"
+SRT_ACROSS = "Across a segment boundary"  # 5.5 s to 7 s: segments are cut near 6 s
 PGS_RECT = Rect(width=480, height=270, x=140, y=200, w=200, h=40, start=2.0, end=6.0)
 _ASS = f"""[Script Info]
 ScriptType: v4.00+
@@ -73,7 +74,7 @@ Style: Default,Arial,20,&H00FFFFFF,&H000000FF,&H00000000,&H00000000,0,0,0,0,100,
 Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
 Dialogue: 0,0:00:01.00,0:00:04.00,Default,,0,0,0,,{{\\b1}}{ASS_LINE}
 """  # a backslash at a line end continues the line
-_SRT = f"1\n00:00:02,000 --> 00:00:05,000\n{SRT_LINE}\n"
+_SRT = f"1\n00:00:02,000 --> 00:00:05,000\n{SRT_LINE}\n\n2\n00:00:05,500 --> 00:00:07,000\n{SRT_ACROSS}\n"
 
 
 FILES = (

@@ -124,3 +124,8 @@ class Keys:
     def events_rate(self, caller: str) -> str:
         """Counter of ``POST /api/events`` by one caller in the current minute."""
         return f"{self.prefix}ratelimit:events:{caller}"
+
+    def subtitle_vtt(self, item_id: str, stream_index: int, fingerprint: str) -> str:
+        """String (TTL a day): an item's subtitle stream converted to WebVTT, for the file whose size and
+        mtime make ``fingerprint``."""
+        return f"{self.prefix}subs:{item_id}:{stream_index}:{fingerprint}"

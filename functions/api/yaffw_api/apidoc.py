@@ -145,7 +145,7 @@ SCHEMAS: dict[str, Any] = {
 _ERRORS = {
     "400": "malformed request", "401": "not authenticated", "403": "not allowed",
     "404": "not found or not visible", "409": "conflict", "413": "request body too large",
-    "416": "range not satisfiable",
+    "416": "range not satisfiable", "422": "cannot be served this way (e.g. picture subtitles as text)",
     "429": "rate limited", "503": "not ready yet: retry after Retry-After",
 }  # fmt: skip
 

@@ -45,6 +45,9 @@ BLUEPRINTS = [
     "yaffw_api.playback",
     "yaffw_api.playback_sessions",
     "yaffw_api.hls",
+    "yaffw_api.hls_subtitles",
+    "yaffw_api.subtitles",
+    "yaffw_api.subtitle_prefs",
     "yaffw_api.pages_player",
     "yaffw_api.pages_admin_sessions",
 ]

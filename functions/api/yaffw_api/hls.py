@@ -29,6 +29,7 @@ from yaffw_api.access import visible_item
 from yaffw_api.apidoc import op, path_param, query_param
 from yaffw_api.auth import User, require_user
 from yaffw_api.context import Deps, deps
+from yaffw_api.subtitles import master_subtitles
 
 bp = Blueprint("hls")
 
@@ -132,7 +133,10 @@ async def master(request: Request, sid: str) -> HTTPResponse:
     variants = hls.master_order(plan.variants)
     await hls_proxy.ensure_job(d, session, variants[0].name, start)
     q = await _query(request, sid)
-    return _playlist(hls.master_playlist(variants, lambda v: f"{v.name}/index.m3u8{q}"))
+    body = hls.master_playlist(variants, lambda v: f"{v.name}/index.m3u8{q}")
+    # Text subtitles as renditions (issue 13): yaffw_api.hls_subtitles serves them.
+    body = await master_subtitles(d, request.ctx.user, session, body, lambda i: f"subtitles/{i}/index.m3u8{q}")
+    return _playlist(body)
 
 
 @bp.get("/api/sessions/<sid>/<variant>/<name>")

@@ -58,3 +58,28 @@ def parse_list(value: str | list[str] | None) -> list[str]:
         if code is not None and code not in out:
             out.append(code)
     return out
+
+
+_NAMES = {
+    "ara": "Arabic", "bul": "Bulgarian", "ces": "Czech", "dan": "Danish", "deu": "German", "ell": "Greek",
+    "eng": "English", "spa": "Spanish", "fin": "Finnish", "fra": "French", "heb": "Hebrew", "hin": "Hindi",
+    "hrv": "Croatian", "hun": "Hungarian", "ind": "Indonesian", "ita": "Italian", "jpn": "Japanese", "kor": "Korean",
+    "nld": "Dutch", "nor": "Norwegian", "nob": "Norwegian Bokmål", "pol": "Polish", "por": "Portuguese",
+    "ron": "Romanian", "rus": "Russian", "slk": "Slovak", "slv": "Slovenian", "srp": "Serbian", "swe": "Swedish",
+    "tha": "Thai", "tur": "Turkish", "ukr": "Ukrainian", "vie": "Vietnamese", "zho": "Chinese",
+}  # fmt: skip
+_TWO_OF = {three: two for two, three in _TWO.items()}
+
+
+def display(code: str | None) -> str | None:
+    """A language's English name (``fre`` → ``French``), else the code as given; None without one."""
+    canon = canonical(code)
+    if canon is None:
+        return code or None
+    return _NAMES.get(canon, canon)
+
+
+def tag(code: str | None) -> str | None:
+    """An RFC 5646 tag for HLS ``LANGUAGE`` (``fre`` → ``fr``; three letters where no two exist)."""
+    canon = canonical(code)
+    return None if canon is None else _TWO_OF.get(canon, canon)

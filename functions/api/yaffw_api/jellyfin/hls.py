@@ -42,6 +42,7 @@ from yaffw_api.jellyfin import device_profile, jfauth, play_args, wire
 from yaffw_api.jellyfin.playback_info import client_label, credential_query
 from yaffw_api.jellyfin.routing import PREFIX
 from yaffw_api.playback_domain import close_session, media_token, open_session, playable_item
+from yaffw_api.subtitles import master_subtitles
 
 bp = Blueprint("jf_hls", url_prefix=PREFIX)
 
@@ -143,8 +144,14 @@ async def master(request: Request, item_id: str) -> HTTPResponse:
     # Listed first is where the player starts: the pre-warmed job encodes that same variant.
     variants = playlists.master_order(plan.variants)
     await hls_proxy.ensure_job(d, session, variants[0].name, start)
-    return _playlist(request, playlists.master_playlist(
-        variants, lambda v: f"main.m3u8?{_query(request, {**extra, 'Variant': v.name}, credential)}"))  # fmt: skip
+    body = playlists.master_playlist(
+        variants, lambda v: f"main.m3u8?{_query(request, {**extra, 'Variant': v.name}, credential)}")  # fmt: skip
+    # Text subtitles (issue 13): yaffw's segmented WebVTT of the session, with a token for it.
+    sub_query = f"?token={credential or extra['ApiKey']}" if credential or extra.get("ApiKey") else ""
+    base = f"/api/sessions/{session.sid}/subtitles"
+    body = await master_subtitles(d, await jfauth.require_user(request), session, body,
+                                  lambda i: f"{base}/{i}/index.m3u8{sub_query}")  # fmt: skip
+    return _playlist(request, body)
 
 
 @bp.get("/videos/<item_id:str>/main.m3u8")

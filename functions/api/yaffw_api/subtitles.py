@@ -1,0 +1,231 @@
+"""``GET /api/items/{id}/subtitles/{index}.vtt``: a text subtitle stream as a whole WebVTT file, for
+direct play (``<track src>``) and as the source of the HLS subtitle segments (:mod:`yaffw_api.hls_subtitles`).
+
+The stream's file comes from the database (the item's path for an embedded stream, the scan's
+``external_path`` for a sidecar) and is opened only after :func:`yaffw.media.safe_path.check_media`
+(under one of the library's roots, a regular file). FFmpeg converts it in a thread; the text is kept
+in Redis for a day under the item, the stream and the file's size and mtime, so an edited sidecar is
+converted again and replicas share the work. Image subtitles (PGS, VobSub, DVB) answer 422
+``image_subtitles``: they are burned in by a transcode. Authorised as direct play: bearer, cookie
+or a ``?token=`` scoped to ``item:<id>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import asyncpg
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json, text
+from yaffw import subtitle_choice
+from yaffw.errors import NotFound, YaffwError
+from yaffw.media import safe_path, subtitle_pick
+from yaffw.media import subtitles as subs
+from yaffw.sessions import PlaybackSession
+
+from yaffw_api.access import visible_item
+from yaffw_api.apidoc import op, path_param, query_param
+from yaffw_api.auth import User, require_user
+from yaffw_api.context import Deps, deps
+from yaffw_api.playback_domain import media_token
+
+bp = Blueprint("subtitles")
+
+VTT_TYPE = "text/vtt; charset=utf-8"
+_CACHE_SECONDS = 86_400
+_COLUMNS = "i.id, i.path, (SELECT l.paths FROM libraries l WHERE l.id = i.library_id) AS roots"
+
+
+class ImageSubtitles(YaffwError):
+    """A picture subtitle stream asked for as text: it can only be burned in."""
+
+    code = "image_subtitles"
+    status = 422
+
+
+async def stream_row(d: Deps, user: User, item_id: str, index: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(item, stream)`` rows of subtitle stream ``index`` of an item ``user`` may see.
+
+    :raises NotFound: no such item for the caller, or no such subtitle stream.
+    """
+    assert d.pool is not None
+    item = await visible_item(d.pool, user, item_id, _COLUMNS)
+    row = await d.pool.fetchrow(
+        "SELECT stream_index, codec, language, title, is_default, is_forced, is_external, external_path"
+        " FROM media_streams WHERE item_id = $1 AND stream_index = $2 AND type = 'subtitle'",
+        item["id"], index,
+    )  # fmt: skip
+    if row is None:
+        raise NotFound("no such subtitle stream", code="no_subtitle_stream")
+    return item, dict(row)
+
+
+async def webvtt(d: Deps, user: User, item_id: str, index: int) -> str:
+    """Subtitle stream ``index`` of the item as WebVTT (converted once, then from Redis).
+
+    :raises NotFound: see :func:`stream_row`; the file gone or refused. :raises ImageSubtitles: a
+        picture format. :raises Unavailable: FFmpeg could not convert it.
+    """
+    item, stream = await stream_row(d, user, item_id, index)
+    if not subs.is_text(stream["codec"]):
+        if subs.is_image(stream["codec"]):
+            raise ImageSubtitles("picture subtitles cannot be sent as text: choose them to have them burned in")
+        raise ImageSubtitles(f"subtitles in {stream['codec']} cannot be converted to WebVTT", code="subtitle_codec")
+    path = stream["external_path"] if stream["is_external"] else item["path"]
+    if not path:
+        raise NotFound("item has no file", code="no_file")
+    st = await asyncio.to_thread(safe_path.check_media, path, list(item["roots"] or []))
+    key = d.keys.subtitle_vtt(str(item["id"]), index, f"{st.st_size}-{st.st_mtime_ns}")
+    cached = await d.redis.get(key)
+    if cached is not None:
+        return cached.decode() if isinstance(cached, bytes) else str(cached)
+    vtt = await asyncio.to_thread(subs.convert, path, None if stream["is_external"] else index)
+    await d.redis.set(key, vtt, ex=_CACHE_SECONDS)
+    return vtt
+
+
+async def subtitle_streams(d: Deps, item_id: str) -> list[dict[str, Any]]:
+    """The item's subtitle streams (text and pictures), in index order, for menus and playlists (the
+    caller has checked that the item is visible)."""
+    assert d.pool is not None
+    rows = await d.pool.fetch(
+        "SELECT stream_index, type, codec, language, title, is_default, is_forced, is_external"
+        " FROM media_streams WHERE item_id = $1::uuid AND type = 'subtitle' ORDER BY stream_index",
+        item_id,
+    )
+    return [dict(r) for r in rows]
+
+
+def menu_entry(stream: dict[str, Any], url: str | None) -> dict[str, Any]:
+    """One subtitle stream as the player's menu and ``GET /api/items/{id}/subtitles`` show it."""
+    kind = "text" if subs.is_text(stream["codec"]) else "image" if subs.is_image(stream["codec"]) else "other"
+    return {"index": stream["stream_index"], "language": stream["language"], "title": stream["title"],
+            "label": subs.label(stream), "codec": stream["codec"], "kind": kind, "forced": stream["is_forced"],
+            "default": stream["is_default"], "external": stream["is_external"],
+            "url": url if kind == "text" else None}  # fmt: skip
+
+
+async def _source(d: Deps, user: User, item_id: str, source: str | None) -> dict[str, Any]:
+    """The file whose subtitles are listed: the item, or one of its versions (``?source=``)."""
+    assert d.pool is not None
+    item = await visible_item(d.pool, user, item_id, "i.id, i.duration_seconds")
+    if not source or source == str(item["id"]):
+        return item
+    try:
+        row = await d.pool.fetchrow(
+            "SELECT id, duration_seconds FROM media_items WHERE id = $1::uuid AND film_id = $2", source, item["id"]
+        )
+    except (asyncpg.DataError, ValueError) as exc:
+        raise NotFound("no such version of this item", code="no_source") from exc
+    if row is None:
+        raise NotFound("no such version of this item", code="no_source")
+    return dict(row)
+
+
+async def master_subtitles(d: Deps, user: User, session: PlaybackSession, master: str,
+                           uri: Callable[[int], str]) -> str:  # fmt: skip
+    """``master`` with the text subtitles of the session's file as renditions (``uri(index)``: the
+    subtitle playlist of a stream), the caller's default one marked ``DEFAULT=YES``."""
+    played = played_item(session)
+    streams = await subtitle_streams(d, played)
+    text_streams = [s for s in streams if subs.is_text(s["codec"])]
+    if not text_streams:
+        return master
+    audio = await audio_language(d, played, session.audio_index)
+    selected = await default_choice(d, user, session.item_id, streams, audio)
+    return subs.master_with_subtitles(master, [(s, uri(s["stream_index"])) for s in text_streams], selected)
+
+
+def played_item(session: PlaybackSession) -> str:
+    """The item whose file the session plays (the item, or the version its job names)."""
+    return str((session.job or {}).get("item_id") or session.item_id)
+
+
+@bp.get("/api/items/<item_id>/subtitles")
+async def list_subtitles(request: Request, item_id: str) -> HTTPResponse:
+    """The item's subtitle streams, with a WebVTT URL for the text ones, and the one to show now
+    (``selected``: the caller's choice for the item, else their preferences; null: off)."""
+    user = await require_user(request)
+    d = deps(request)
+    assert d.pool is not None
+    source = await _source(d, user, item_id, request.args.get("source"))
+    audio_index = request.args.get("audio_index")
+    audio = await audio_language(d, str(source["id"]), subs.check_index(audio_index) if audio_index else None)
+    streams = await subtitle_streams(d, str(source["id"]))
+    token = media_token(d, user, f"item:{source['id']}", source["duration_seconds"])
+    entries = [menu_entry(s, f"/api/items/{source['id']}/subtitles/{s['stream_index']}.vtt?token={token}")
+               for s in streams]  # fmt: skip
+    selected = await default_choice(d, user, item_id, streams, audio)
+    return json({"source_id": str(source["id"]), "subtitles": entries, "selected": selected})
+
+
+async def audio_language(d: Deps, item_id: str, audio_index: int | None) -> str | None:
+    """The language of audio stream ``audio_index`` (None: the file's default audio)."""
+    assert d.pool is not None
+    rows = await d.pool.fetch(
+        "SELECT stream_index, language, is_default FROM media_streams WHERE item_id = $1::uuid AND type = 'audio'"
+        " ORDER BY stream_index",
+        item_id,
+    )
+    chosen = next((r for r in rows if r["stream_index"] == audio_index), None)
+    chosen = chosen or next((r for r in rows if r["is_default"]), None) or (rows[0] if rows else None)
+    return chosen["language"] if chosen else None
+
+
+async def default_choice(d: Deps, user: User, item_id: str, streams: list[dict[str, Any]],
+                         audio: str | None) -> int | None:  # fmt: skip
+    """The subtitle stream ``user`` sees when ``item_id`` starts (None: off): :mod:`yaffw.media.subtitle_pick`."""
+    assert d.pool is not None
+    saved = await subtitle_choice.saved(d.pool, user.id, item_id)
+    wanted, mode = await subtitle_choice.preferences(d.pool, user.id)
+    return subtitle_pick.choose(streams, audio_language=audio, saved=saved, languages=wanted, mode=mode)
+
+
+@bp.get("/api/items/<item_id>/subtitles/<name>")
+async def item_subtitles(request: Request, item_id: str, name: str) -> HTTPResponse:
+    """The whole subtitle stream ``<index>.vtt`` as WebVTT."""
+    if not name.endswith(".vtt"):
+        raise NotFound("subtitles are served as <index>.vtt", code="no_subtitle_stream")
+    index = subs.check_index(name[: -len(".vtt")])
+    user = await require_user(request, scope=f"item:{item_id}")
+    vtt = await webvtt(deps(request), user, item_id, index)
+    return text(vtt, content_type=VTT_TYPE, headers={"Cache-Control": "private, max-age=300"})
+
+
+_ENTRY = {
+    "type": "object",
+    "properties": {
+        "index": {"type": "integer"},
+        "language": {"type": ["string", "null"]},
+        "title": {"type": ["string", "null"]},
+        "label": {"type": "string"},
+        "codec": {"type": ["string", "null"]},
+        "kind": {"enum": ["text", "image", "other"]},
+        "forced": {"type": "boolean"},
+        "default": {"type": "boolean"},
+        "external": {"type": "boolean"},
+        "url": {"type": ["string", "null"], "description": "WebVTT of a text stream, with a token scoped to the item"},
+    },
+}
+OPENAPI = {
+    "/api/items/{item_id}/subtitles": {
+        "get": op("The item's subtitle streams and the one shown by default (null: off)", tag="playback",
+                  schema={"type": "object", "properties": {
+                      "source_id": {"type": "string"}, "subtitles": {"type": "array", "items": _ENTRY},
+                      "selected": {"type": ["integer", "null"]}}},
+                  params=[path_param("item_id"),
+                          query_param("source", {"type": "string"}, "a version of the item (default: the item)"),
+                          query_param("audio_index", {"type": "string"}, "the audio stream played (its language "
+                                      "decides forced subtitles)")],
+                  errors=("400", "404")),
+    },
+    "/api/items/{item_id}/subtitles/{name}": {
+        "get": op("A text subtitle stream (embedded or sidecar) as WebVTT; picture subtitles are 422",
+                  tag="playback", content_type="text/vtt", schema={"type": "string"},
+                  params=[path_param("item_id"), path_param("name", "<stream index>.vtt"),
+                          query_param("token", {"type": "string"}, "short-lived token scoped to this item")],
+                  errors=("400", "404", "422", "503")),
+    },
+}  # fmt: skip
