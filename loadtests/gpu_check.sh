@@ -38,10 +38,11 @@ for src in "$work/h264.mkv" "$work/hevc10.mkv"; do
 import sys
 from pathlib import Path
 from yaffw.media import ffmpeg, hls
+from yaffw.queue import AudioTarget
 src, out, n = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])
 variant = hls.Variant("720p", 1280, 720, 3_000_000, 4_628_000, "avc1.64001f,mp4a.40.2")
 spec = ffmpeg.EncodeSpec(source=src, variant=variant, starts=hls.fixed_boundaries(20.0, 6), start_segment=n,
-                         out_dir=out, audio={"codec": "aac", "channels": 2, "bitrate": 128000, "stream_index": 1},
+                         out_dir=out, audio=AudioTarget("aac", 2, 128000, 1),
                          audio_index=1, duration=20.0)
 sys.stdout.write("\0".join(ffmpeg.build(spec, ffmpeg.hwaccel(sys.argv[4]))))
 EOF

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -19,6 +20,7 @@ import httpx
 import psutil
 import pytest
 from yaffw.media import hls, timeline
+from yaffw.queue import JobPayload
 
 from tests import awkward_media
 from tests._media_rows import insert_item, make_library, make_user
@@ -132,11 +134,12 @@ async def test_every_listed_segment_exists_and_lasts_what_it_claims(awkward, api
 def test_players_start_with_the_variant_listed_first() -> None:
     """hls.js starts where a first variant within 5 Mb/s points (checked in the browser test); the
     master lists that one first, the rest best first."""
-    job = {"video": {"codec": "h264", "height": 720, "bitrate": 4_000_000}, "audio": {"codec": "aac"}}
+    job = JobPayload(sid="s", item_id="i", source_path="/m/film.mkv",
+                     video={"codec": "h264", "height": 720, "bitrate": 4_000_000}, audio={"codec": "aac"})  # fmt: skip
     ladder = hls.ladder(job, {"codec": "hevc", "width": 1920, "height": 1080}, None)
     assert [v.name for v in ladder] == ["720p", "480p", "360p"] and ladder[0].bandwidth > hls.START_BANDWIDTH_MAX
     assert [v.name for v in hls.master_order(ladder)] == ["480p", "720p", "360p"]
-    small = hls.ladder(dict(job, video={"codec": "h264", "height": 360}), {"codec": "hevc", "width": 640,
+    small = hls.ladder(replace(job, video={"codec": "h264", "height": 360}), {"codec": "hevc", "width": 640,
                                                                             "height": 360}, None)  # fmt: skip
     assert [v.name for v in hls.master_order(small)] == ["360p", "240p"]
     huge = [hls.Variant(f"{h}p", 0, h, r, r, "avc1") for h, r in ((2160, 30_000_000), (1440, 18_000_000))]

@@ -6,11 +6,16 @@ import uuid
 
 import pytest
 from yaffw.media import hls, keyframes
+from yaffw.queue import JobPayload
 
 from tests._media_rows import insert_item, make_library
 
 SOURCE_1080 = {"codec": "hevc", "width": 1920, "height": 1080, "profile": "Main 10", "level": 120}
 AAC = {"codec": "aac", "bitrate": 128_000, "stream_index": 1}
+
+
+def _job(**targets: object) -> JobPayload:
+    return JobPayload(sid="s", item_id="i", source_path="/m/film.mkv", **targets)
 
 
 def test_fixed_boundaries_cover_duration():
@@ -43,7 +48,7 @@ def test_segment_at_and_playlist():
 
 
 def test_ladder_caps_at_source_and_client():
-    job = {"video": {"codec": "h264", "height": 720, "bitrate": 4_000_000}, "audio": AAC}
+    job = _job(video={"codec": "h264", "height": 720, "bitrate": 4_000_000}, audio=AAC)
     variants = hls.ladder(job, SOURCE_1080, {"codec": "ac3"})
     assert [(v.name, v.width, v.height, v.bitrate) for v in variants] == [
         ("720p", 1280, 720, 4_000_000), ("480p", 854, 480, 2_000_000), ("360p", 640, 360, 1_000_000)]  # fmt: skip
@@ -60,7 +65,7 @@ def test_ladder_caps_at_source_and_client():
 
 
 def test_copied_video_is_one_original_variant():
-    job = {"video": "copy", "audio": "copy"}
+    job = _job(video="copy", audio="copy")
     h264 = {"codec": "h264", "width": 1280, "height": 720, "profile": "High", "level": 31}
     (v,) = hls.ladder(job, h264, {"codec": "ac3", "bitrate": 384_000}, source_bitrate=3_000_000)
     assert (v.name, v.copy, v.codecs, v.bandwidth) == ("original", True, "avc1.64001f,ac-3", 3_384_000)

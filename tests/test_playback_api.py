@@ -142,9 +142,9 @@ async def test_transcode_session_carries_the_job(api_url, setup, redis, keys, sa
     assert body["url"].startswith(f"/api/sessions/{sid}/master.m3u8?token=")
     assert tokens.decode(settings.jwt_secret, body["url"].split("token=")[1]).scope == f"session:{sid}"
     job = (await sessions.get(redis, keys, sid)).job
-    assert job["sid"] == sid and job["source_path"] == str(sample_media.mkv) and job["start_segment"] == 0
-    assert job["video"]["codec"] == "h264" and job["audio"]["codec"] == "aac" and job["audio"]["stream_index"] == 2
-    assert job["segment_seconds"] == settings.segment_seconds and job["hwaccel"] == "none"
+    assert job.sid == sid and job.source_path == str(sample_media.mkv) and job.start_segment == 0
+    assert job.video.codec == "h264" and job.audio.codec == "aac" and job.audio.stream_index == 2
+    assert job.segment_seconds == settings.segment_seconds and job.hwaccel == "none"
     # An admin may stop someone else's session; the owner's position is not touched by that.
     r = httpx.request("DELETE", f"{api_url}/api/sessions/{sid}", headers=setup["admin"]["headers"])
     assert r.status_code == 200 and r.json()["user_data"] is None

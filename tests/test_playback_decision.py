@@ -163,9 +163,10 @@ def test_job_template(files) -> None:
     item, streams = files["mkv"]
     d = decide(item, streams, Capabilities.from_json(CHROMIUM), audio_index=2)
     job = d.job(sid="s1", item=item, segment_seconds=6, hwaccel="none", created_at=123.0)
-    assert job == {
+    assert job.to_dict() == {
         "sid": "s1", "item_id": "id-mkv", "source_path": item["path"], "start_segment": 0, "segment_seconds": 6,
         "video": d.video, "audio": d.audio, "audio_index": 2, "hwaccel": "none", "created_at": 123.0,
+        "variant": None, "burn_subtitle": None,
     }  # fmt: skip
     direct = decide(*files["mp4"], Capabilities.from_json(CHROMIUM))
     assert direct.job(sid="s", item=files["mp4"][0], segment_seconds=6, hwaccel="none", created_at=0) is None

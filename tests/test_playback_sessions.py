@@ -12,8 +12,8 @@ def _session(**over: object) -> PlaybackSession:
     values: dict = dict(
         sid=sessions.new_sid(), user_id="u1", user_name="alice", item_id="i1", item_name="Film",
         method="transcode", reason="video codec hevc not supported",
-        job={"sid": "x", "item_id": "i1", "start_segment": 0, "video": {"codec": "h264", "height": 720,
-             "bitrate": 3_000_000}, "audio": "copy"},
+        job={"sid": "x", "item_id": "i1", "source_path": "/m/film.mkv", "start_segment": 0,
+             "video": {"codec": "h264", "height": 720, "bitrate": 3_000_000}, "audio": "copy"},
         audio_index=1, max_height=720, duration_seconds=20.0, client="test",
     )  # fmt: skip
     values.update(over)
@@ -32,7 +32,7 @@ async def test_round_trip_and_update(redis, keys) -> None:
     got = await sessions.get(redis, keys, s.sid)
     assert (got.position_seconds, got.paused, got.worker) == (12.5, True, "10.0.0.1:9000")
     assert got.updated_at >= s.updated_at
-    assert got.job["video"]["height"] == 720
+    assert got.job.video.height == 720
 
     with pytest.raises(BadInput):
         await sessions.update(redis, keys, s.sid, user_id="someone-else")

@@ -115,8 +115,8 @@ def test_image_subtitle_forces_a_transcode_and_travels_in_the_job() -> None:
         assert f"subtitle {sub['stream_index']} ({sub['codec']}) is burned in" in d.reason
         assert d.audio == "copy" and d.video["codec"] == "h264"
         job = d.job(sid="s", item=ITEM, segment_seconds=4, hwaccel="none", created_at=1.0)
-        assert job["burn_subtitle"] == sub["stream_index"]
-        payload = JobPayload.from_dict(job)
+        assert job.burn_subtitle == sub["stream_index"]
+        payload = JobPayload.from_dict(job.to_dict())
         assert payload.burn_subtitle == sub["stream_index"]
         assert JobPayload.from_json(payload.at_segment(3).to_json()).burn_subtitle == sub["stream_index"]
     for bad in (0, 1, 99):  # the video, an audio track, nothing

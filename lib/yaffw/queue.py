@@ -12,7 +12,7 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 from yaffw.errors import BadInput
 from yaffw.keys import Keys
@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 PENDING_TTL = 20
 
 
+COPY: Literal["copy"] = "copy"
+
+
 def _optional_index(value: Any) -> int | None:
     """A stream index or None. :raises ValueError: a negative or non-integer value."""
     if value is None or value == "":
@@ -33,14 +36,95 @@ def _optional_index(value: Any) -> int | None:
     return int(value)
 
 
+def _opt_int(data: dict[str, Any], name: str) -> int | None:
+    value = data.get(name)
+    return None if value in (None, "") else int(value)
+
+
+@dataclass(frozen=True)
+class VideoTarget:
+    """Transcoded video: ``codec`` (H.264) at ``height`` lines and ``bitrate`` b/s (None: the
+    source's height / the ladder's rate for it). JSON: ``{codec, height, bitrate}``."""
+
+    codec: str = "h264"
+    height: int | None = None
+    bitrate: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> VideoTarget:
+        """From the JSON object; unknown keys are ignored. :raises ValueError, TypeError: bad values."""
+        return cls(str(data.get("codec") or "h264"), _opt_int(data, "height"), _opt_int(data, "bitrate"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AudioTarget:
+    """Transcoded audio: ``codec`` with ``channels`` at ``bitrate`` b/s from source stream
+    ``stream_index``. JSON: ``{codec, channels, bitrate, stream_index}``."""
+
+    codec: str = "aac"
+    channels: int | None = None
+    bitrate: int | None = None
+    stream_index: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AudioTarget:
+        """From the JSON object; unknown keys are ignored. :raises ValueError, TypeError: bad values."""
+        return cls(str(data.get("codec") or "aac"), _opt_int(data, "channels"), _opt_int(data, "bitrate"),
+                   _opt_int(data, "stream_index"))  # fmt: skip
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object."""
+        return asdict(self)
+
+
+Video = VideoTarget | Literal["copy"] | None
+Audio = AudioTarget | Literal["copy"] | None
+
+
+def video_target(value: Any) -> Video:
+    """``"copy"``, None or a :class:`VideoTarget` from its JSON form (or a target already).
+
+    :raises BadInput: for anything else.
+    """
+    if value is None or value == COPY or isinstance(value, VideoTarget):
+        return value  # type: ignore[no-any-return]
+    if isinstance(value, dict):
+        try:
+            return VideoTarget.from_dict(value)
+        except (TypeError, ValueError) as exc:
+            raise BadInput(f"malformed job video: {exc}", code="bad_job") from exc
+    raise BadInput("job video must be 'copy' or an object", code="bad_job")
+
+
+def audio_target(value: Any) -> Audio:
+    """``"copy"``, None or an :class:`AudioTarget` from its JSON form (or a target already).
+
+    :raises BadInput: for anything else.
+    """
+    if value is None or value == COPY or isinstance(value, AudioTarget):
+        return value  # type: ignore[no-any-return]
+    if isinstance(value, dict):
+        try:
+            return AudioTarget.from_dict(value)
+        except (TypeError, ValueError) as exc:
+            raise BadInput(f"malformed job audio: {exc}", code="bad_job") from exc
+    raise BadInput("job audio must be 'copy' or an object", code="bad_job")
+
+
 @dataclass(frozen=True)
 class JobPayload:
     """One transcode job: make HLS for session ``sid`` from ``start_segment`` on (DESIGN §3).
 
-    ``video`` is ``"copy"``, ``None`` (no video track) or ``{codec, height, bitrate}``; ``audio`` is
-    ``"copy"``, ``None`` or ``{codec, channels, bitrate, stream_index}``. ``audio_index`` names the
-    source audio track also when it is copied. ``burn_subtitle`` is the source stream index of an
-    image subtitle (PGS, VobSub, DVB) to burn into the transcoded video, or ``None``.
+    ``video`` is ``"copy"``, ``None`` (no video track) or a :class:`VideoTarget`; ``audio`` is
+    ``"copy"``, ``None`` or an :class:`AudioTarget`. ``audio_index`` names the source audio track
+    also when it is copied. ``burn_subtitle`` is the source stream index of an image subtitle (PGS,
+    VobSub, DVB) to burn into the transcoded video, or ``None``. The queue entry is :meth:`to_json`;
+    :meth:`from_json` also reads the entries of earlier releases (targets as plain objects, fields
+    missing or unknown).
     """
 
     sid: str
@@ -48,13 +132,19 @@ class JobPayload:
     source_path: str
     start_segment: int = 0
     segment_seconds: int = 6
-    video: dict[str, Any] | str | None = "copy"
-    audio: dict[str, Any] | str | None = "copy"
+    video: Video = COPY
+    audio: Audio = COPY
     hwaccel: str = "none"
     created_at: float = field(default_factory=time.time)
     audio_index: int | None = None
     variant: str | None = None  # the variant to start with (a requeued session keeps its quality)
     burn_subtitle: int | None = None
+
+    def __post_init__(self) -> None:
+        # Targets given in their JSON form (callers holding a decoded template) become typed here,
+        # so a JobPayload never carries a dict. Frozen: set through object.__setattr__.
+        object.__setattr__(self, "video", video_target(self.video))
+        object.__setattr__(self, "audio", audio_target(self.audio))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JobPayload:
@@ -67,7 +157,8 @@ class JobPayload:
                 sid=str(data["sid"]), item_id=str(data["item_id"]), source_path=str(data["source_path"]),
                 start_segment=int(data.get("start_segment") or 0),
                 segment_seconds=int(data.get("segment_seconds") or 6),
-                video=data.get("video"), audio=data.get("audio"), hwaccel=str(data.get("hwaccel") or "none"),
+                video=video_target(data.get("video")), audio=audio_target(data.get("audio")),
+                hwaccel=str(data.get("hwaccel") or "none"),
                 created_at=float(data.get("created_at") or time.time()),
                 audio_index=None if data.get("audio_index") in (None, "") else int(data["audio_index"]),
                 variant=str(data["variant"]) if data.get("variant") else None,
@@ -77,10 +168,6 @@ class JobPayload:
             raise BadInput(f"malformed job payload: {exc!r}", code="bad_job") from exc
         if job.start_segment < 0 or not 1 <= job.segment_seconds <= 60:
             raise BadInput("job start_segment/segment_seconds out of range", code="bad_job")
-        if not (job.video in ("copy", None) or isinstance(job.video, dict)):
-            raise BadInput("job video must be 'copy' or an object", code="bad_job")
-        if not (job.audio in ("copy", None) or isinstance(job.audio, dict)):
-            raise BadInput("job audio must be 'copy' or an object", code="bad_job")
         return job
 
     @classmethod
@@ -95,7 +182,7 @@ class JobPayload:
         return cls.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form as a dict (the queue entry's fields)."""
+        """The JSON form as a dict (the queue entry's fields; targets as objects)."""
         return asdict(self)
 
     def to_json(self) -> str:
@@ -110,7 +197,7 @@ class JobPayload:
     @property
     def copies_video(self) -> bool:
         """True for direct stream: segment boundaries follow the source's keyframes."""
-        return self.video == "copy"
+        return self.video == COPY
 
 
 async def enqueue(redis: Any, keys: Keys, job: JobPayload) -> None:

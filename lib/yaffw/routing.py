@@ -29,7 +29,7 @@ import enum
 import json
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from yaffw import leases, queue
@@ -408,13 +408,11 @@ class Routing:
         await self.redis.delete(self.keys.lease(sid), self.keys.session_map(sid), self.keys.session_pending(sid))
 
 
-def job_of(template: dict[str, Any] | JobPayload, sid: str) -> JobPayload:
-    """The session's job from its stored template (``session.job``), bound to ``sid``.
+def job_of(template: JobPayload | None, sid: str) -> JobPayload:
+    """The session's job from its template (``session.job``), bound to ``sid``.
 
-    :raises BadInput: for a template that is not a job.
+    :raises BadInput: for a session without one (direct play).
     """
-    if isinstance(template, JobPayload):
-        return template if template.sid == sid else JobPayload.from_dict({**template.to_dict(), "sid": sid})
-    if not isinstance(template, dict):
+    if template is None:
         raise BadInput("session has no job", code="bad_job")
-    return JobPayload.from_dict({**template, "sid": sid})
+    return template if template.sid == sid else replace(template, sid=sid)

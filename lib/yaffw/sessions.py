@@ -11,7 +11,7 @@ Hash fields (all strings, as Redis stores them)::
     sid, user_id, user_name, item_id, item_name,
     method            direct_play | direct_stream | transcode
     reason            why that method, for people ("audio codec ac3 not supported")
-    job               JSON JobPayload template (DESIGN §3) for HLS, "" for direct play
+    job               the session's JobPayload (DESIGN §3) as JSON for HLS, "" for direct play
     audio_index       source stream index of the chosen audio track, "" if none
     max_height, max_bitrate          the client's limits, "" for none
     position_seconds, paused (0/1), duration_seconds
@@ -26,7 +26,6 @@ The async functions take a ``redis.asyncio`` client with string replies; blockin
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from typing import Any
 
 from yaffw.errors import BadInput
 from yaffw.keys import Keys
+from yaffw.queue import JobPayload
 
 METHODS = ("direct_play", "direct_stream", "transcode")
 # A session outlives its last update by this long (renewed on every progress report).
@@ -63,7 +63,7 @@ class PlaybackSession:
     item_name: str
     method: str
     reason: str = ""
-    job: dict[str, Any] | None = None
+    job: JobPayload | None = None  # the template every job of this session starts from (HLS only)
     audio_index: int | None = None
     max_height: int | None = None
     max_bitrate: int | None = None
@@ -74,6 +74,11 @@ class PlaybackSession:
     updated_at: float = field(default_factory=time.time)
     worker: str = ""
     client: str = ""
+
+    def __post_init__(self) -> None:
+        # A template given in its JSON form (as earlier callers did) is typed once, here.
+        if isinstance(self.job, dict):
+            self.job = JobPayload.from_dict(self.job)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (for the admin API)."""
@@ -94,7 +99,7 @@ def _encode(name: str, value: Any) -> str:
     if value is None:
         return ""
     if name == "job":
-        return json.dumps(value, separators=(",", ":"))
+        return str(value.to_json())
     if name == "paused":
         return "1" if value else "0"
     if name in _FLOATS:
@@ -104,7 +109,7 @@ def _encode(name: str, value: Any) -> str:
 
 def _decode(name: str, raw: str) -> Any:
     if name == "job":
-        return json.loads(raw) if raw else None
+        return JobPayload.from_json(raw) if raw else None
     if name == "paused":
         return raw == "1"
     if name in _INTS:

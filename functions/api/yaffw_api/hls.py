@@ -77,11 +77,11 @@ async def session_plan(request: Request, d: Deps, session: PlaybackSession) -> m
     key = (session.sid, repr(session.job), session.max_height)
     plan = cache.get(key)
     if plan is None:
-        assert d.pool is not None
+        assert d.pool is not None and session.job is not None  # hls_session refuses direct play
         # The job names the file played: the item's own, or another version of the film.
-        played = (session.job or {}).get("item_id") or session.item_id
-        src = await media_source.load(d.pool, played, (session.job or {}).get("audio_index"))
-        plan = await media_source.plan(d.pool, src, session.job or {}, session.max_height)
+        played = session.job.item_id or session.item_id
+        src = await media_source.load(d.pool, played, session.job.audio_index)
+        plan = await media_source.plan(d.pool, src, session.job, session.max_height)
         cache[key] = plan
         while len(cache) > _PLAN_CACHE:
             cache.popitem(last=False)

@@ -66,7 +66,7 @@ def _busy(sid: str, n: int, why: str) -> Unavailable:
 async def _requeue(d: Deps, session: PlaybackSession, route: Route | None, variant: str, n: int) -> None:
     """Give the session to another worker at segment ``n``, once however many requests and replicas
     notice (:meth:`yaffw.routing.Routing.requeue`)."""
-    job = routing.job_of(session.job or {}, session.sid).at_segment(n, variant)
+    job = routing.job_of(session.job, session.sid).at_segment(n, variant)
     owner = route.owner if route else (await d.routing.owner(session.sid))
     if await d.routing.requeue(job, route=route.address if route else None, held_by=owner or None):
         log.info("session %s: worker %s gone, requeued at segment %d", session.sid,

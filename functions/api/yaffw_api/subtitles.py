@@ -140,7 +140,7 @@ async def master_subtitles(d: Deps, user: User, session: PlaybackSession, master
 
 def played_item(session: PlaybackSession) -> str:
     """The item whose file the session plays (the item, or the version its job names)."""
-    return str((session.job or {}).get("item_id") or session.item_id)
+    return str((session.job.item_id if session.job else "") or session.item_id)
 
 
 @bp.get("/api/items/<item_id>/subtitles")

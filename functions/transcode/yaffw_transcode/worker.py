@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import shutil
@@ -171,7 +170,7 @@ class Worker:
         try:
             src = await media_source.load(self.pool, job.item_id, job.audio_index)
             await self._check_input(src.path, job.item_id)
-            plan = await media_source.plan(self.pool, src, json.loads(job.to_json()))
+            plan = await media_source.plan(self.pool, src, job)
         except (NotFound, BadInput, Unavailable) as exc:  # NotFound includes safe_path.RefusedFile
             log.error("session %s: cannot transcode item %s: %s", job.sid, job.item_id, exc.message)
             await self._publish(job.sid, "failed", error=exc.message)

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from yaffw.errors import BadInput
 from yaffw.media.capabilities import Capabilities, canonical
 from yaffw.media.tracks import IMAGE_SUBTITLES, MAX_AAC_CHANNELS, aac_channels
+from yaffw.queue import JobPayload, audio_target, video_target
 
 # Transcode ladder: (height, video bitrate). The highest rung within the client's limits is used.
 LADDER = ((2160, 20_000_000), (1440, 12_000_000), (1080, 8_000_000), (720, 4_000_000),
@@ -60,22 +61,21 @@ class Decision:
         return self.method != "direct_play"
 
     def job(self, *, sid: str, item: dict[str, Any], segment_seconds: int, hwaccel: str,
-            created_at: float) -> dict[str, Any] | None:  # fmt: skip
-        """The JobPayload template of DESIGN §3 (None for direct play).
+            created_at: float) -> JobPayload | None:  # fmt: skip
+        """The session's job template (DESIGN §3), typed from here to FFmpeg (None for direct play).
 
         ``audio_index`` is repeated at the top level so a worker can map the chosen track even when
         ``audio`` is ``"copy"``; ``burn_subtitle`` is there only when a subtitle is burned in.
+
+        :raises BadInput: when the decision's targets are not a job's.
         """
         if not self.is_hls:
             return None
-        job = {
-            "sid": sid, "item_id": str(item["id"]), "source_path": item["path"], "start_segment": 0,
-            "segment_seconds": segment_seconds, "video": self.video, "audio": self.audio,
-            "audio_index": self.audio_index, "hwaccel": hwaccel, "created_at": created_at,
-        }  # fmt: skip
-        if self.burn_subtitle is not None:
-            job["burn_subtitle"] = self.burn_subtitle
-        return job
+        return JobPayload(
+            sid=sid, item_id=str(item["id"]), source_path=item["path"], start_segment=0,
+            segment_seconds=segment_seconds, video=video_target(self.video), audio=audio_target(self.audio),
+            audio_index=self.audio_index, hwaccel=hwaccel, created_at=created_at, burn_subtitle=self.burn_subtitle,
+        )  # fmt: skip
 
 
 def container_of(item: dict[str, Any]) -> str:

@@ -26,10 +26,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from yaffw.media.hls import Variant, output_audio_codec
 from yaffw.media.tracks import aac_channels
+from yaffw.queue import COPY, Audio, audio_target
 
 # Audio codecs MPEG-TS can carry; anything else (Vorbis, FLAC, PCM, ...) is re-encoded to AAC.
 TS_AUDIO = frozenset({"aac", "mp3", "mp2", "ac3", "eac3", "opus"})
@@ -221,7 +222,7 @@ class EncodeSpec:
 
     ``starts`` are every segment's start time (from :func:`yaffw.media.hls.boundaries`),
     ``keyframes`` the source keyframes (copied video only), ``audio`` the job's audio
-    (``"copy"``, ``None`` or ``{codec, channels, bitrate, stream_index}``), ``audio_source_*`` the
+    (``"copy"``, ``None`` or an :class:`~yaffw.queue.AudioTarget`), ``audio_source_*`` the
     chosen source track's codec and channels (a copy MPEG-TS cannot carry is encoded keeping them),
     ``burn_subtitle`` the input stream index of an image subtitle to burn in (transcoded video only).
     """
@@ -231,7 +232,7 @@ class EncodeSpec:
     starts: Sequence[float]
     start_segment: int
     out_dir: Path
-    audio: dict[str, Any] | str | None = "copy"
+    audio: Audio = COPY
     audio_index: int | None = None
     audio_source_codec: str | None = None
     audio_source_channels: int | None = None
@@ -243,6 +244,10 @@ class EncodeSpec:
     # stream stops there, so audio that runs on past the picture does not lengthen the last segment.
     end: float | None = None
     concat: bool = False  # ``source`` is an ffconcat list of a film's parts, read as one input
+
+    def __post_init__(self) -> None:
+        # Audio given in its JSON form becomes typed, so the arguments below read attributes only.
+        object.__setattr__(self, "audio", audio_target(self.audio))
 
 
 def _t(seconds: float) -> str:
@@ -267,18 +272,17 @@ def _audio(spec: EncodeSpec) -> list[str]:
     if spec.audio is None:
         return ["-an"]
     mapping = ["-map", f"0:{spec.audio_index}"] if spec.audio_index is not None else ["-map", "0:a:0?"]
-    if spec.audio == "copy":
+    if spec.audio == COPY:
         if (spec.audio_source_codec or "aac") in TS_AUDIO:
             return [*mapping, "-c:a", "copy"]
         # The client takes the source's channels (or the decision would not copy): keep them.
         channels = aac_channels(spec.audio_source_channels)
         rate = max(96_000 * min(channels, 2), AAC_BITRATE_PER_CHANNEL * channels)  # 192 kb/s stereo, 384 kb/s 5.1
         return [*mapping, "-c:a", "aac", "-b:a", str(rate), "-ac", str(channels)]
-    assert isinstance(spec.audio, dict)
-    codec = output_audio_codec(spec.audio.get("codec"))
+    codec = output_audio_codec(spec.audio.codec)
     encoder = "libmp3lame" if codec == "mp3" else "aac"
-    channels = 2 if codec == "mp3" else aac_channels(spec.audio.get("channels"))
-    return [*mapping, "-c:a", encoder, "-b:a", str(int(spec.audio.get("bitrate") or 128_000)), "-ac", str(channels)]
+    channels = 2 if codec == "mp3" else aac_channels(spec.audio.channels)
+    return [*mapping, "-c:a", encoder, "-b:a", str(int(spec.audio.bitrate or 128_000)), "-ac", str(channels)]
 
 
 # The only protocol any input may use. FFmpeg already confines what a local playlist (HLS, concat,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from yaffw.media.decision import LADDER
+from yaffw.queue import COPY, Audio, AudioTarget, JobPayload
 
 SEGMENT_EXT = "ts"
 ORIGINAL = "original"
@@ -167,12 +168,12 @@ def source_video_codecs(video: dict[str, Any]) -> str:
     return codec or "avc1.640028"
 
 
-def audio_codecs(job_audio: dict[str, Any] | str | None, source_codec: str | None) -> str | None:
+def audio_codecs(job_audio: Audio, source_codec: str | None) -> str | None:
     """CODECS of the audio in the segments: AAC when transcoded, the source's when copied."""
     if job_audio is None:
         return None
-    if isinstance(job_audio, dict):
-        return _AUDIO_CODECS.get(output_audio_codec(job_audio.get("codec")), AAC_CODECS)
+    if isinstance(job_audio, AudioTarget):
+        return _AUDIO_CODECS.get(output_audio_codec(job_audio.codec), AAC_CODECS)
     return _AUDIO_CODECS.get((source_codec or "").lower(), AAC_CODECS)
 
 
@@ -181,36 +182,36 @@ def output_audio_codec(requested: str | None) -> str:
     return "mp3" if requested == "mp3" else "aac"
 
 
-def audio_bitrate(job_audio: dict[str, Any] | str | None, source_bitrate: int | None) -> int:
+def audio_bitrate(job_audio: Audio, source_bitrate: int | None) -> int:
     """Audio bits per second in the segments (for BANDWIDTH)."""
-    if isinstance(job_audio, dict):
-        return int(job_audio.get("bitrate") or 128_000)
-    if job_audio == "copy":
+    if isinstance(job_audio, AudioTarget):
+        return int(job_audio.bitrate or 128_000)
+    if job_audio == COPY:
         return int(source_bitrate or 192_000)
     return 0
 
 
-def ladder(job: dict[str, Any], video: dict[str, Any] | None, audio: dict[str, Any] | None, *,
+def ladder(job: JobPayload, video: dict[str, Any] | None, audio: dict[str, Any] | None, *,
            source_bitrate: int | None = None, max_height: int | None = None) -> list[Variant]:  # fmt: skip
     """The variants of a session, best first.
 
-    ``job`` is the session's JobPayload template, ``video``/``audio`` the source's streams (rows of
+    ``job`` is the session's job, ``video``/``audio`` the source's streams (rows of
     ``media_streams``), ``source_bitrate`` the file's overall bitrate. Copied video gives one
     variant, ``original``. Transcoded video gives the job's height and bitrate, then lower rungs of
     the ladder, never above the source's height or ``max_height``, at most :data:`MAX_VARIANTS`.
     """
-    job_video, job_audio = job.get("video"), job.get("audio")
+    job_video, job_audio = job.video, job.audio
     a_rate = audio_bitrate(job_audio, (audio or {}).get("bitrate"))
     a_codecs = audio_codecs(job_audio, (audio or {}).get("codec"))
     src_w, src_h = (video or {}).get("width") or 0, (video or {}).get("height") or 0
     if job_video is None or video is None:
         return [Variant(ORIGINAL, 0, 0, 0, max(a_rate, 64_000), a_codecs or AAC_CODECS, copy=True)]
-    if job_video == "copy":
+    if job_video == COPY:
         rate = int(source_bitrate or video.get("bitrate") or 8_000_000)
         codecs = ",".join(c for c in (source_video_codecs(video), a_codecs) if c)
         return [Variant(ORIGINAL, src_w, src_h, 0, rate + a_rate, codecs, copy=True)]
-    top_h = min(int(job_video.get("height") or src_h or 720), src_h or 10**6, max_height or 10**6)
-    top_rate = int(job_video.get("bitrate") or dict(LADDER).get(top_h, 4_000_000))
+    top_h = min(int(job_video.height or src_h or 720), src_h or 10**6, max_height or 10**6)
+    top_rate = int(job_video.bitrate or dict(LADDER).get(top_h, 4_000_000))
     rungs = [(even(top_h), top_rate)]
     rungs += [(h, min(r, top_rate)) for h, r in LADDER if h < top_h - 8]
     out = []

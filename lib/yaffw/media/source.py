@@ -16,6 +16,7 @@ import asyncpg
 
 from yaffw.errors import NotFound
 from yaffw.media import hls, keyframes, safe_path, timeline
+from yaffw.queue import JobPayload
 
 _PICTURE_CODECS = frozenset({"mjpeg", "png", "bmp", "gif", "webp"})
 
@@ -114,18 +115,18 @@ def concat_list(parts: tuple[tuple[str, float], ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def plan(conn: asyncpg.Pool | asyncpg.Connection, source: Source, job: dict[str, Any],
+async def plan(conn: asyncpg.Pool | asyncpg.Connection, source: Source, job: JobPayload,
                max_height: int | None = None) -> Plan:  # fmt: skip
-    """Variants and segment starts for ``job`` (a JobPayload dict) on ``source``.
+    """Variants and segment starts for ``job`` on ``source``.
 
     Copied video needs the source's keyframes: read from the cache, or probed once and stored. The
     timeline ends where the streams do (:func:`yaffw.media.timeline.stream_end`), not at the
     container's duration the scan stored (that is only the fallback when the file cannot be read).
     """
     variants = hls.ladder(job, source.video, source.audio, source_bitrate=source.bitrate, max_height=max_height)
-    seconds = float(job.get("segment_seconds") or 6)
+    seconds = float(job.segment_seconds)
     kfs: list[float] = []
-    if job.get("video") == "copy" and source.video is not None:
+    if job.copies_video and source.video is not None:
         kfs = await keyframes.get(conn, source.item_id, source.header_hash, source.path)
     if source.parts:
         # A film in parts: the parts follow each other at their listed lengths (the concat list's
