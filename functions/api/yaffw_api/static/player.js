@@ -157,7 +157,8 @@
         if (!Hls.isSupported()) throw new Error("this browser cannot play HLS");
         hls = new Hls({ startPosition: start > 0 ? start : -1 });
         hls.on(Hls.Events.ERROR, function (_, data) {
-          hlsErrors.push({ details: data.details, type: data.type, fatal: Boolean(data.fatal) });
+          hlsErrors.push({ details: data.details, type: data.type, fatal: Boolean(data.fatal), at: video.currentTime,
+                           session: answer.session_id });
           if (data.fatal) showError("Playback failed: " + (data.details || data.type));
         });
         hls.loadSource(answer.url);

@@ -1,0 +1,95 @@
+"""An image subtitle burned in by real FFmpeg (issue 13): ``multi_track``'s embedded PGS (a white
+rectangle, tests/awkward_media.py) through the decision's job and ``ffmpeg.build``. The pixels
+under the rectangle are white while it is shown, from the first segment and from a segment after
+a seek into the caption (the subtitle is read from before the seek point), and are the picture
+again once it is cleared; without the subtitle they are the picture throughout.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import av
+import pytest
+from yaffw.media import ffmpeg, hls
+from yaffw.media.capabilities import Capabilities
+from yaffw.media.decision import decide
+
+from tests import awkward_media
+from tests._media_rows import probe
+from tests.transcode_support import ffprobe_json
+
+pytestmark = pytest.mark.timeout(240)
+PGS_INDEX = 4
+STARTS = [0.0, 2.0, 4.0, 6.0, 8.0]
+WHITE = 200  # the rectangle is Y=235 (limited range); testsrc2 under it is far darker on average
+
+
+@pytest.fixture(scope="module")
+def film(sample_media) -> Path:
+    folder = sample_media.root.parent / f"{sample_media.root.name}-awkward"
+    return awkward_media.make(folder, next(a for a in awkward_media.FILES if a.name == "multi_track"))
+
+
+def caption_window(path: Path) -> tuple[float, float]:
+    """When the PGS rectangle is shown and cleared, from the file's packets (ffprobe, not yaffw)."""
+    packets = ffprobe_json(path, "-select_streams", str(PGS_INDEX), "-show_entries", "packet=pts_time")["packets"]
+    shown, cleared = (float(p["pts_time"]) for p in packets[:2])
+    return shown, cleared
+
+
+def rect_luma(segment: Path, at: float) -> float:
+    """Mean luma of the rectangle's area in the first frame at or after source time ``at`` (PyAV:
+    MPEG-TS keeps the source's clock, so frame times are source times)."""
+    r = awkward_media.PGS_RECT
+    with av.open(str(segment)) as container:
+        frame = next(f for f in container.decode(video=0) if f.time is not None and f.time >= at - 1e-3)
+        plane = frame.reformat(format="gray").planes[0]
+        rows = bytes(plane)
+        values = [rows[y * plane.line_size + r.x + i] for y in range(r.y, r.y + r.h) for i in range(r.w)]
+    return sum(values) / len(values)
+
+
+def _encode(film: Path, out: Path, start_segment: int, burn: int | None) -> dict[int, Path]:
+    item, streams = probe(film)
+    caps = Capabilities.from_json({"containers": ["mp4"], "video_codecs": ["h264"], "audio_codecs": ["aac"]})
+    d = decide({**item, "id": "x", "path": str(film)}, streams, caps, subtitle_index=burn)
+    assert d.burn_subtitle == burn
+    if burn is not None:
+        assert d.method == "transcode" and "is burned in" in d.reason
+    spec = ffmpeg.EncodeSpec(
+        source=str(film), variant=hls.Variant("270p", 480, 270, 600_000, 900_000, ""), starts=STARTS,
+        start_segment=start_segment, out_dir=out, audio=d.audio, audio_index=d.audio_index,
+        audio_source_codec="aac", burn_subtitle=d.burn_subtitle, duration=10.0, end=10.0,
+    )  # fmt: skip
+    out.mkdir(parents=True)
+    run = subprocess.run(ffmpeg.build(spec, ffmpeg.Software()), capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr
+    return {int(name.removesuffix(".ts")): out / name for name in run.stdout.split()}
+
+
+def _segment_at(segments: dict[int, Path], t: float) -> Path:
+    return segments[max(n for n in segments if STARTS[n] <= t)]
+
+
+def test_pgs_is_burned_in_from_the_start_and_after_a_seek(film, tmp_path) -> None:
+    shown, cleared = caption_window(film)
+    inside, after = (shown + cleared) / 2, cleared + 1.0
+    plain = _encode(film, tmp_path / "plain", 0, None)
+    burned = _encode(film, tmp_path / "burned", 0, PGS_INDEX)
+    # Seek into the caption: the run starts at the segment holding `inside`, after the caption began.
+    seek_to = max(n for n, t in enumerate(STARTS) if t <= inside)
+    assert STARTS[seek_to] > shown
+    seeked = _encode(film, tmp_path / "seeked", seek_to, PGS_INDEX)
+    assert min(seeked) == seek_to
+
+    lumas = {name: (rect_luma(_segment_at(segs, inside), inside), rect_luma(_segment_at(segs, after), after))
+             for name, segs in (("plain", plain), ("burned", burned), ("seeked", seeked))}  # fmt: skip
+    print(f"caption {shown:.3f}-{cleared:.3f} s; rectangle luma at {inside:.2f} s / {after:.2f} s: {lumas}")
+    assert lumas["plain"][0] < WHITE and lumas["plain"][1] < WHITE
+    assert lumas["burned"][0] > WHITE and lumas["seeked"][0] > WHITE
+    assert lumas["burned"][1] < WHITE and lumas["seeked"][1] < WHITE
+    # The burned picture is the output size (the subtitle canvas scaled with it), H.264 for any player.
+    video = next(s for s in ffprobe_json(burned[0], "-show_streams")["streams"] if s["codec_type"] == "video")
+    assert (video["codec_name"], video["width"], video["height"]) == ("h264", 480, 270)
