@@ -1,5 +1,5 @@
 """Audio choice over the real api (issue 13), PostgreSQL and Redis: the caller's preferred audio
-languages (``/api/users/me/preferences``), the default track they give, the choice remembered per
+languages (``/api/users/me/audio-preferences``), the default track they give, the choice remembered per
 user and item (``/api`` and Jellyfin's ``PlaybackInfo``) and the player page selecting it.
 The film is ``two_lang_h264`` (tests/awkward_media.py): stream 1 English (default), 2 French.
 """
@@ -20,7 +20,7 @@ from tests.test_jellyfin_device_profile import CHROME
 from tests.test_playback_decision import CHROMIUM
 
 pytestmark = pytest.mark.timeout(120)
-PREFS = "/api/users/me/preferences"
+PREFS = "/api/users/me/audio-preferences"
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ async def film(pool, sample_media) -> dict:
 async def _user(api_url: str, pool, settings, film: dict, languages: list[str] | None = None) -> dict:
     user = await make_user(pool, settings, libraries=(film["lib"],))
     if languages is not None:
-        r = httpx.patch(f"{api_url}{PREFS}", json={"audio_languages": languages}, headers=user["headers"])
+        r = httpx.patch(f"{api_url}{PREFS}", json={"languages": languages}, headers=user["headers"])
         assert r.status_code == 200, r.text
     return user
 
@@ -60,20 +60,20 @@ async def test_preferences_are_the_callers_and_checked(api_url, pool, settings, 
     user = await _user(api_url, pool, settings, film)
     other = await _user(api_url, pool, settings, film)
     url = api_url + PREFS
-    assert httpx.get(url, headers=user["headers"]).json() == {"audio_languages": []}
-    r = httpx.patch(url, json={"audio_languages": ["fr", "EN", "fra"]}, headers=user["headers"])
-    assert r.status_code == 200 and r.json() == {"audio_languages": ["fra", "eng"]}
-    assert httpx.get(url, headers=user["headers"]).json() == {"audio_languages": ["fra", "eng"]}
-    assert httpx.get(url, headers=other["headers"]).json() == {"audio_languages": []}
+    assert httpx.get(url, headers=user["headers"]).json() == {"languages": []}
+    r = httpx.patch(url, json={"languages": ["fr", "EN", "fra"]}, headers=user["headers"])
+    assert r.status_code == 200 and r.json() == {"languages": ["fra", "eng"]}
+    assert httpx.get(url, headers=user["headers"]).json() == {"languages": ["fra", "eng"]}
+    assert httpx.get(url, headers=other["headers"]).json() == {"languages": []}
     assert await pool.fetchval("SELECT audio_languages FROM users WHERE id = $1", user["id"]) == ["fra", "eng"]
-    for bad in ({"audio_languages": "fr"}, {"audio_languages": [1]}, {"audio_languages": ["<b>"]},
-                {"audio_languages": ["en"] * 17}, {"audio_languages": None}, {"subtitle_mode": "x"}):  # fmt: skip
+    for bad in ({"languages": "fr"}, {"languages": [1]}, {"languages": ["<b>"]},
+                {"languages": ["en"] * 17}, {"languages": None}, {"mode": "x"}):  # fmt: skip
         r = httpx.patch(url, json=bad, headers=user["headers"])
         assert r.status_code == 400 and r.json()["error"]["message"], (bad, r.text)
     r = httpx.patch(url, content=b"{nope", headers={**user["headers"], "content-type": "application/json"})
     assert r.status_code == 400
-    assert httpx.get(url).status_code == 401 and httpx.patch(url, json={"audio_languages": []}).status_code == 401
-    assert httpx.get(url, headers=user["headers"]).json() == {"audio_languages": ["fra", "eng"]}
+    assert httpx.get(url).status_code == 401 and httpx.patch(url, json={"languages": []}).status_code == 401
+    assert httpx.get(url, headers=user["headers"]).json() == {"languages": ["fra", "eng"]}
 
 
 async def test_default_track_follows_the_preferred_language(api_url, pool, settings, film) -> None:
@@ -141,3 +141,25 @@ async def test_jellyfin_playback_info_uses_and_remembers_the_choice(api_url, poo
     # Remembered: the next PlaybackInfo without AudioStreamIndex plays English, not the preferred French.
     assert audio_of(info()) == 1
     assert audio_of(info(AudioStreamIndex=2)) == 2 and audio_of(info()) == 2
+
+
+async def test_jellyfin_audio_language_preference(api_url, pool, settings, film) -> None:
+    """``UserConfiguration.AudioLanguagePreference`` is the first preferred audio language."""
+    user = await _user(api_url, pool, settings, film, ["deu", "eng"])
+    other = await _user(api_url, pool, settings, film)
+    jf = client_headers("tracks-jf-config", user["token"])
+    config = {"AudioLanguagePreference": "fre", "PlayDefaultAudioTrack": True, "SubtitleMode": "Default"}
+    r = httpx.post(f"{api_url}/Users/Configuration", params={"userId": user["id"]}, json=config, headers=jf)
+    assert r.status_code == 204, r.text
+    me = httpx.get(f"{api_url}/Users/Me", headers=jf).json()
+    assert me["Configuration"]["AudioLanguagePreference"] == "fra"
+    assert httpx.get(api_url + PREFS, headers=user["headers"]).json() == {"languages": ["fra", "deu", "eng"]}
+    assert _play(api_url, user, film["item"])["audio_index"] == 2
+    r = httpx.post(f"{api_url}/Users/{other['id']}/Configuration", json=config, headers=jf)
+    assert r.status_code == 403
+    r = httpx.post(f"{api_url}/Users/Configuration", json={"AudioLanguagePreference": "<x>"}, headers=jf)
+    assert r.status_code == 400 and r.json()
+    r = httpx.post(f"{api_url}/Users/{user['id']}/Configuration", json={"AudioLanguagePreference": ""}, headers=jf)
+    assert r.status_code == 204
+    assert httpx.get(f"{api_url}/Users/Me", headers=jf).json()["Configuration"]["AudioLanguagePreference"] == ""
+    assert _play(api_url, user, film["item"])["audio_index"] == 1

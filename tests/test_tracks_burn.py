@@ -7,17 +7,20 @@ again once it is cleared; without the subtitle they are the picture throughout.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
 import av
 import pytest
+from yaffw.errors import NotFound
 from yaffw.media import ffmpeg, hls
+from yaffw.media import source as media_source
 from yaffw.media.capabilities import Capabilities
 from yaffw.media.decision import decide
 
 from tests import awkward_media
-from tests._media_rows import probe
+from tests._media_rows import insert_item, make_library, probe
 from tests.transcode_support import ffprobe_json
 
 pytestmark = pytest.mark.timeout(240)
@@ -93,3 +96,27 @@ def test_pgs_is_burned_in_from_the_start_and_after_a_seek(film, tmp_path) -> Non
     # The burned picture is the output size (the subtitle canvas scaled with it), H.264 for any player.
     video = next(s for s in ffprobe_json(burned[0], "-show_streams")["streams"] if s["codec_type"] == "video")
     assert (video["codec_name"], video["width"], video["height"]) == ("h264", 480, 270)
+
+
+async def test_worker_source_names_a_sidecar_subtitle_only_inside_the_library(pool, film, tmp_path) -> None:
+    """``source.load`` (what the worker runs) gives FFmpeg the sidecar of the burned subtitle from
+    the database, checked like the film itself: a sidecar that now leads out of the library is
+    refused before FFmpeg opens anything."""
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    shutil.copy(film, folder / "film.mkv")
+    (folder / "film.en.idx").write_text("# VobSub index file, v7\n")
+    (folder / "film.fr.idx").symlink_to("/etc/hostname")  # a link out of the library
+    lib = await make_library(pool, folder)
+    item = await insert_item(pool, lib, folder / "film.mkv")
+    for index, name in ((20, "film.en.idx"), (21, "film.fr.idx")):
+        await pool.execute(
+            "INSERT INTO media_streams (item_id, stream_index, type, codec, is_external, external_path)"
+            " VALUES ($1, $2, 'subtitle', 'dvd_subtitle', true, $3)", item, index, str(folder / name),
+        )  # fmt: skip
+    assert (await media_source.load(pool, item, None, PGS_INDEX)).burn_path is None  # embedded: no extra file
+    assert (await media_source.load(pool, item, None, 20)).burn_path == str(folder / "film.en.idx")
+    assert (await media_source.load(pool, item, None)).burn_path is None
+    with pytest.raises(NotFound) as refused:
+        await media_source.load(pool, item, None, 21)
+    assert refused.value.code == "file_refused"

@@ -179,3 +179,22 @@ def test_burn_in_arguments_per_hwaccel(name, decode, tail, encoder) -> None:
     original = hls.Variant("original", 480, 270, 0, 2_000_000, "avc1.640015", copy=True)
     copied = ffmpeg.build(ffmpeg.EncodeSpec(**{**base, "variant": original}, start_segment=0), hw)
     assert "-filter_complex" not in copied and copied[copied.index("-c:v") + 1] == "copy"
+
+
+def test_sidecar_vobsub_is_its_own_input() -> None:
+    """A sidecar VobSub (the ``.idx`` the scan records; FFmpeg reads the ``.sub`` beside it) is a
+    second input, sought like the film's own second reading after a seek."""
+    base = dict(source="/m/f.mkv", variant=V240, starts=[0.0, 40.0, 80.0], out_dir=Path("/s"), audio="copy",
+                audio_index=1, audio_source_codec="aac", burn_subtitle=7, burn_path="/m/f.en.idx")  # fmt: skip
+    first = ffmpeg.build(ffmpeg.EncodeSpec(start_segment=0, **base), ffmpeg.Software())
+    inputs = [first[i + 1] for i, a in enumerate(first) if a == "-i"]
+    assert inputs == ["/m/f.mkv", "/m/f.en.idx"]
+    assert first[first.index("/m/f.en.idx") - 3 : first.index("/m/f.en.idx")] == ["-protocol_whitelist", "file", "-i"]
+    assert GRAPH.format(sub="1:0", tail="") in first
+    seeked = ffmpeg.build(ffmpeg.EncodeSpec(start_segment=2, **base), ffmpeg.Software())
+    at = seeked.index("/m/f.en.idx")
+    assert seeked[at - 5 : at - 3] == ["-ss", "50.000000"]
+    sidecar = {"stream_index": 7, "type": "subtitle", "codec": "dvd_subtitle", "external_path": "/m/f.en.idx"}
+    caps = Capabilities.from_json(CHROMIUM)
+    d = decide(ITEM, _streams(sidecar), caps, subtitle_index=7)
+    assert d.method == "transcode" and d.burn_subtitle == 7

@@ -47,7 +47,9 @@ SCHEMAS: dict[str, Any] = {
                        "updated_at": {"type": "string"}, "last_login_at": NULLABLE_STR,
                        "library_ids": {"type": "array", "items": UUID},
                        "max_sessions": {**NULLABLE_INT, "description": "null: YAFFW_MAX_SESSIONS_PER_USER"},
-                       "max_transcodes": {**NULLABLE_INT, "description": "null: YAFFW_MAX_TRANSCODES_PER_USER"}},
+                       "max_transcodes": {**NULLABLE_INT, "description": "null: YAFFW_MAX_TRANSCODES_PER_USER"},
+                       "audio_languages": {"type": "array", "items": {"type": "string"},
+                                           "description": "preferred audio languages (ISO 639-2/T)"}},
     },
     "NewUser": {
         "type": "object", "required": ["name", "password"], "additionalProperties": False,

@@ -34,7 +34,7 @@ BLUEPRINTS = [
     "yaffw_api.pages_admin_activity",
     "yaffw_api.api_auth",
     "yaffw_api.api_users",
-    "yaffw_api.api_preferences",
+    "yaffw_api.audio_prefs",
     "yaffw_api.api_libraries",
     "yaffw_api.api_items",
     "yaffw_api.api_events",

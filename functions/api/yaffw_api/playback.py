@@ -22,7 +22,7 @@ from sanic.response import HTTPResponse, json
 from yaffw import audio_choice, userdata
 from yaffw.errors import BadInput
 from yaffw.media.capabilities import Capabilities
-from yaffw.media.decision import decide, pick_source
+from yaffw.media.decision import Decision, decide, pick_source
 from yaffw.media.tracks import channel_layout, choose_audio
 
 from yaffw_api.apidoc import op, path_param
@@ -81,7 +81,7 @@ async def start_playback(request: Request, item_id: str) -> HTTPResponse:
         raise BadInput("source must be a version id (a string)")
     saved_audio, languages = await audio_choice.default_audio(d.pool, user.id, str(item["id"]))
 
-    def attempt(row: dict[str, Any], s: list[dict[str, Any]]) -> Any:
+    def attempt(row: dict[str, Any], s: list[dict[str, Any]]) -> Decision:
         # Without a choice in the request, each version gets the caller's default track of its own.
         chosen = audio_index if audio_index is not None else choose_audio(s, saved=saved_audio, languages=languages)
         return decide(row, s, caps, audio_index=chosen, max_bitrate=max_bitrate, subtitle_index=subtitle_index)

@@ -159,6 +159,7 @@ class TranscodeSession:
             out_dir=self.scratch / f".run{self._runs}", audio=self.job.audio, audio_index=self.job.audio_index,
             audio_source_codec=(self.source.audio or {}).get("codec"),
             audio_source_channels=(self.source.audio or {}).get("channels"), burn_subtitle=self.job.burn_subtitle,
+            burn_path=self.source.burn_path,
             has_video=self.source.video is not None,
             keyframes=self.plan.keyframes, duration=self.plan.duration, end=self.plan.duration,
         )  # fmt: skip

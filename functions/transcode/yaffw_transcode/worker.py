@@ -168,7 +168,7 @@ class Worker:
 
     async def _start_session(self, job: JobPayload, raw: str) -> None:
         try:
-            src = await media_source.load(self.pool, job.item_id, job.audio_index)
+            src = await media_source.load(self.pool, job.item_id, job.audio_index, job.burn_subtitle)
             await self._check_input(src.path, job.item_id)
             plan = await media_source.plan(self.pool, src, job)
         except (NotFound, BadInput, Unavailable) as exc:  # NotFound includes safe_path.RefusedFile

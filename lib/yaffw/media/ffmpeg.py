@@ -224,7 +224,8 @@ class EncodeSpec:
     ``keyframes`` the source keyframes (copied video only), ``audio`` the job's audio
     (``"copy"``, ``None`` or an :class:`~yaffw.queue.AudioTarget`), ``audio_source_*`` the
     chosen source track's codec and channels (a copy MPEG-TS cannot carry is encoded keeping them),
-    ``burn_subtitle`` the input stream index of an image subtitle to burn in (transcoded video only).
+    ``burn_subtitle`` the input stream index of an image subtitle to burn in (transcoded video only),
+    ``burn_path`` its sidecar file (a VobSub ``.idx``) when it is not a stream of ``source``.
     """
 
     source: str
@@ -237,6 +238,7 @@ class EncodeSpec:
     audio_source_codec: str | None = None
     audio_source_channels: int | None = None
     burn_subtitle: int | None = None
+    burn_path: str | None = None
     has_video: bool = True
     keyframes: Sequence[float] = field(default_factory=tuple)
     duration: float = 0.0
@@ -310,13 +312,19 @@ def build(spec: EncodeSpec, hw: HwAccel) -> list[str]:
     concat = ["-f", "concat", "-safe", "0"] if spec.concat else []
     args += [*_seek(spec), "-fflags", "+genpts", *INPUT_OPTIONS, *concat, "-i", spec.source]
     subtitle = f"0:{burn}"
-    if burn is not None and spec.start_segment > 0:
-        # After a seek the subtitle comes from a second reading of the source that starts earlier:
-        # a caption shown across the seek point is on screen from the first frame. Both readings
-        # keep the source's clock (-copyts), which is what the overlay pairs frames by.
+    if burn is not None and (spec.start_segment > 0 or spec.burn_path):
+        # After a seek the subtitle comes from a second reading that starts earlier: a caption
+        # shown across the seek point is on screen from the first frame. Both readings keep the
+        # source's clock (-copyts), which is what the overlay pairs frames by. A sidecar (VobSub
+        # .idx, whose .sub FFmpeg opens beside it) is that second input, read from its start.
         preroll = max(0.0, spec.starts[spec.start_segment] - SUBTITLE_PREROLL)
-        args += ["-ss", _t(preroll), *INPUT_OPTIONS, *concat, "-i", spec.source]
-        subtitle = f"1:{burn}"
+        seek = ["-ss", _t(preroll)] if spec.start_segment > 0 else []
+        if spec.burn_path:
+            args += [*seek, *INPUT_OPTIONS, "-i", spec.burn_path]
+            subtitle = "1:0"
+        else:
+            args += [*seek, *INPUT_OPTIONS, *concat, "-i", spec.source]
+            subtitle = f"1:{burn}"
     args += ["-copyts", "-start_at_zero", "-avoid_negative_ts", "disabled", "-muxdelay", "0", "-muxpreload", "0",
              "-max_muxing_queue_size", "4096"]  # fmt: skip
     if burn is not None:

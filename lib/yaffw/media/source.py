@@ -34,6 +34,8 @@ class Source:
     audio: dict[str, Any] | None
     # A film in parts (issue 16): every part's path and length, in order; () for a single file.
     parts: tuple[tuple[str, float], ...] = ()
+    # The sidecar file of an image subtitle burned in (a VobSub .idx), None for an embedded one.
+    burn_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,10 @@ class Plan:
         return hls.find_variant(self.variants, name)
 
 
-async def load(conn: asyncpg.Pool | asyncpg.Connection, item_id: str, audio_index: int | None) -> Source:
-    """The item's file and its video and chosen audio stream.
+async def load(conn: asyncpg.Pool | asyncpg.Connection, item_id: str, audio_index: int | None,
+               burn_subtitle: int | None = None) -> Source:  # fmt: skip
+    """The item's file and its video and chosen audio stream (and the sidecar file of the subtitle
+    ``burn_subtitle``, when that one is a sidecar).
 
     Every file is checked as :mod:`yaffw.media.safe_path` says before anything (PyAV, ffprobe,
     FFmpeg) opens it.
@@ -74,8 +78,8 @@ async def load(conn: asyncpg.Pool | asyncpg.Connection, item_id: str, audio_inde
     if item is None or not item["path"] or not item["duration_seconds"]:
         raise NotFound("item not found or not playable")
     rows = await conn.fetch(
-        "SELECT stream_index, type, codec, profile, level, width, height, bitrate, channels, is_default "
-        "FROM media_streams WHERE item_id = $1::uuid ORDER BY stream_index",
+        "SELECT stream_index, type, codec, profile, level, width, height, bitrate, channels, is_default, "
+        "external_path FROM media_streams WHERE item_id = $1::uuid ORDER BY stream_index",
         item_id,
     )
     streams = [dict(r) for r in rows]
@@ -95,11 +99,13 @@ async def load(conn: asyncpg.Pool | asyncpg.Connection, item_id: str, audio_inde
             first = float(item["file_duration_seconds"] or item["duration_seconds"])
             rest = ((r["path"], float(r["file_duration_seconds"] or r["duration_seconds"] or 0)) for r in others)
             parts = ((item["path"], first), *rest)
+    burned = next((s for s in streams if s["stream_index"] == burn_subtitle and s["type"] == "subtitle"), None)
+    burn_path = (burned or {}).get("external_path") or None
     roots = list(item["roots"] or [])
-    for path in [p for p, _ in parts] or [item["path"]]:
+    for path in [*([p for p, _ in parts] or [item["path"]]), *([burn_path] if burn_path else [])]:
         await asyncio.to_thread(safe_path.check_media, path, roots)
     return Source(item_id, item["path"], item["header_hash"], float(item["duration_seconds"]), item["bitrate"],
-                  videos[0] if videos else None, audio, parts)  # fmt: skip
+                  videos[0] if videos else None, audio, parts, burn_path)  # fmt: skip
 
 
 def concat_list(parts: tuple[tuple[str, float], ...]) -> str:

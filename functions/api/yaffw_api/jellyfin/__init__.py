@@ -6,6 +6,7 @@ rules are in ``routing``, credentials in ``jfauth``. Each module below defines `
 BLUEPRINTS = [
     "yaffw_api.jellyfin.system",
     "yaffw_api.jellyfin.users",
+    "yaffw_api.jellyfin.user_configuration",
     "yaffw_api.jellyfin.browse",
     "yaffw_api.jellyfin.shows",
     "yaffw_api.jellyfin.images",

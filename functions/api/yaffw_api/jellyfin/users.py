@@ -38,7 +38,8 @@ def user_dto(row: dict[str, Any], sid: str) -> dict[str, Any]:
         "EnableAutoLogin": False, "LastLoginDate": date(row.get("last_login_at")),
         "LastActivityDate": date(row.get("last_login_at")),
         "Configuration": {
-            "PlayDefaultAudioTrack": True, "SubtitleLanguagePreference": "", "AudioLanguagePreference": "",
+            "PlayDefaultAudioTrack": True, "SubtitleLanguagePreference": "",
+            "AudioLanguagePreference": (row.get("audio_languages") or [""])[0],
             "DisplayMissingEpisodes": False, "GroupedFolders": [], "SubtitleMode": "Default",
             "DisplayCollectionsView": False, "EnableLocalPassword": False, "OrderedViews": [],
             "LatestItemsExcludes": [], "MyMediaExcludes": [], "HidePlayedInLatest": True,

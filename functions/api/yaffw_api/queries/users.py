@@ -1,6 +1,7 @@
 """SQL for ``users`` and ``library_access``. A user dict: ``id, name, is_admin, is_disabled,
 created_at, updated_at, last_login_at, library_ids`` (admins see every library whatever it says),
-``max_sessions, max_transcodes`` (the user's playback limits, ``None``: the server's defaults).
+``max_sessions, max_transcodes`` (the user's playback limits, ``None``: the server's defaults),
+``audio_languages`` (preferred audio languages, ISO 639-2/T).
 
 Changes that must end the user's sessions (password, disabling, deletion) are reported to the
 caller, which revokes the tokens in Redis: see ``yaffw_api.accounts``.
@@ -25,7 +26,7 @@ _ADMIN_LOCK = 0x79AFF5  # serialises changes that could remove the last administ
 
 _SELECT = """
 SELECT u.id, u.name, u.is_admin, u.is_disabled, u.created_at, u.updated_at, u.last_login_at,
-       u.max_sessions, u.max_transcodes,
+       u.max_sessions, u.max_transcodes, u.audio_languages,
        ARRAY(SELECT a.library_id FROM library_access a WHERE a.user_id = u.id ORDER BY a.library_id) AS library_ids
 FROM users u
 """
