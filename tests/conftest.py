@@ -194,6 +194,8 @@ def settings(database_url: str, redis_url: str, redis_prefix: str, s3_endpoint: 
         scratch_dir=_scratch / "scratch",
         state_dir=_scratch / "state",
         image_dir=_scratch / "images",
+        # No load balancer waits on the api processes tests stop (test_rolling_update puts one back).
+        shutdown_delay_seconds=0,
     )
 
 

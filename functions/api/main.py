@@ -15,7 +15,9 @@ def main() -> None:
     configure(settings.log_level)
     app = create_app(settings)
     logging.getLogger(__name__).info("api listening on %s:%d", settings.host, settings.port)
-    app.run(host=settings.host, port=settings.port, single_process=True, access_log=False, motd=False)
+    # SIGTERM/SIGINT are yaffw_api.drain's: not ready first, then Sanic's graceful stop.
+    app.run(host=settings.host, port=settings.port, single_process=True, access_log=False, motd=False,
+            register_sys_signals=False)  # fmt: skip
 
 
 if __name__ == "__main__":

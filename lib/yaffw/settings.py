@@ -148,6 +148,8 @@ _VARS: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("events_per_minute", "YAFFW_EVENTS_PER_MINUTE", _int(1, 1_000_000)),
     ("event_retention_seconds", "YAFFW_EVENT_RETENTION_SECONDS", _int(60, 86400 * 365)),
     ("worker_connections", "YAFFW_WORKER_CONNECTIONS", _int(1, 100_000)),
+    ("shutdown_grace_seconds", "YAFFW_SHUTDOWN_GRACE_SECONDS", _int(1, 3600)),
+    ("shutdown_delay_seconds", "YAFFW_SHUTDOWN_DELAY_SECONDS", _int(0, 600)),
 )
 
 # Tuple settings written as comma-separated lists (the others are paths, joined with os.pathsep).
@@ -209,6 +211,10 @@ class Settings:
     # Connections one api process keeps to transcode workers (segment proxy); beyond it requests wait
     # for a free one and get 503 + Retry-After when none frees in time.
     worker_connections: int = 256
+    # The api on SIGTERM (yaffw_api.drain): it stays open but not ready for the delay (the load
+    # balancer takes it out), then waits for requests in flight; it has exited by the grace.
+    shutdown_grace_seconds: int = 30
+    shutdown_delay_seconds: int = 5
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -230,7 +236,10 @@ class Settings:
                 values[name] = parse(raw)
             except ValueError as exc:
                 raise ConfigError(f"{var}={raw!r} is invalid: {exc}") from exc
-        return cls(**values)
+        settings = cls(**values)
+        if settings.shutdown_delay_seconds >= settings.shutdown_grace_seconds:
+            raise ConfigError("YAFFW_SHUTDOWN_DELAY_SECONDS must be less than YAFFW_SHUTDOWN_GRACE_SECONDS")
+        return settings
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some fields changed (tests and the local runner use this)."""

@@ -20,6 +20,7 @@ from sanic.response import HTTPResponse
 from yaffw import tokens, user_limits
 from yaffw.errors import RateLimited, Unauthorized, Unavailable
 
+from yaffw_api import drain
 from yaffw_api.access import visible_library_ids
 from yaffw_api.apidoc import op
 from yaffw_api.auth import User, require_user
@@ -38,6 +39,7 @@ async def _start_hub(app: Sanic) -> None:
     d: Deps = app.ctx.deps
     app.ctx.hub = Hub(d.redis, d.keys.notify)
     app.ctx.hub.start()
+    drain.on_drain(app, app.ctx.hub.end_streams)
 
 
 @bp.before_server_stop
@@ -106,6 +108,10 @@ async def notifications(request: Request) -> HTTPResponse | None:
             if data is None:
                 break
             await response.send(f"data: {data}\n\n")
+        if drain.is_draining(request.app):
+            # Its headers said keep-alive; the client reconnects after `retry`, on a new connection
+            # that the load balancer gives to another replica.
+            drain.close_after(request)
         await response.eof()
     finally:
         hub.remove(client)

@@ -12,7 +12,7 @@ from yaffw.keys import Keys
 from yaffw.redis_client import async_client
 from yaffw.settings import Settings
 
-from yaffw_api import errors, metrics, security_headers
+from yaffw_api import drain, errors, metrics, security_headers
 from yaffw_api.context import Deps
 from yaffw_api.jellyfin import BLUEPRINTS as JELLYFIN_BLUEPRINTS
 from yaffw_api.jellyfin import cors
@@ -72,6 +72,7 @@ def create_app(settings: Settings, name: str = "yaffw-api") -> Sanic:
     metrics.install(app)
     cors.install(app)
     security_headers.install(app)
+    drain.install(app, settings)
     for module in BLUEPRINTS + JELLYFIN_BLUEPRINTS:
         app.blueprint(importlib.import_module(module).bp)
 

@@ -1,4 +1,4 @@
-"""``/healthz``, ``/readyz`` (PostgreSQL and Redis reached) and ``/metrics`` (Prometheus)."""
+"""``/healthz``, ``/readyz`` (PostgreSQL and Redis reached, not draining) and ``/metrics`` (Prometheus)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from sanic.response import HTTPResponse, json, raw
 from yaffw import health
 
 from yaffw_api.context import deps
+from yaffw_api.drain import is_draining
 
 bp = Blueprint("health")
 
@@ -20,7 +21,10 @@ async def healthz(request: Request) -> HTTPResponse:
 
 @bp.get("/readyz")
 async def readyz(request: Request) -> HTTPResponse:
-    """Readiness: PostgreSQL and Redis answer."""
+    """Readiness: PostgreSQL and Redis answer, and the replica is not shutting down."""
+    if is_draining(request.app):
+        # The load balancer stops sending here; requests that still come are served (yaffw_api.drain).
+        return json({"status": "draining"}, status=503)
     d = deps(request)
     checks = await health.check_async(d.pool, d.redis)
     return json(checks, status=200 if health.is_ready(checks) else 503)

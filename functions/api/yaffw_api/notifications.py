@@ -62,6 +62,7 @@ class Hub:
         self.channel = channel
         self.clients: set[Client] = set()
         self.ready = asyncio.Event()
+        self.ending = False  # the replica drains: streams end, new ones end at once
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -80,8 +81,16 @@ class Hub:
             self._task = None
 
     def add(self, client: Client) -> None:
-        """Start forwarding to ``client``."""
+        """Start forwarding to ``client`` (or end it at once while the replica drains)."""
         self.clients.add(client)
+        if self.ending:
+            client.close()
+
+    def end_streams(self) -> None:
+        """End every stream, now and from now on (the replica drains: clients reconnect elsewhere)."""
+        self.ending = True
+        for client in list(self.clients):
+            client.close()
 
     def remove(self, client: Client) -> None:
         """Stop forwarding to ``client``."""
