@@ -1,7 +1,8 @@
 """Audio choice over the real api (issue 13), PostgreSQL and Redis: the caller's preferred audio
 languages (``/api/users/me/audio-preferences``), the default track they give, the choice remembered per
 user and item (``/api`` and Jellyfin's ``PlaybackInfo``) and the player page selecting it.
-The film is ``two_lang_h264`` (tests/awkward_media.py): stream 1 English (default), 2 French.
+The film is ``two_lang_h264`` (tests/awkward_media.py): stream 1 English (default), 2 French;
+``multi_track`` adds an ASS (3) and a PGS (4) subtitle.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from yaffw import sessions
 
 from tests import awkward_media
 from tests._media_rows import insert_item, make_library, make_user
@@ -28,8 +30,10 @@ async def film(pool, sample_media) -> dict:
     folder = sample_media.root.parent / f"{sample_media.root.name}-awkward"
     two = next(a for a in awkward_media.FILES if a.name == "two_lang_h264")
     path = awkward_media.make(folder, two)
+    multi = awkward_media.make(folder, next(a for a in awkward_media.FILES if a.name == "multi_track"))
     lib = await make_library(pool, folder, name=f"tracks-api-{time.time_ns()}")
-    return {"item": await insert_item(pool, lib, path, name="Two Languages"), "lib": lib}
+    return {"item": await insert_item(pool, lib, path, name="Two Languages"), "lib": lib,
+            "multi": await insert_item(pool, lib, multi, name="Multi Track")}  # fmt: skip
 
 
 async def _user(api_url: str, pool, settings, film: dict, languages: list[str] | None = None) -> dict:
@@ -163,3 +167,46 @@ async def test_jellyfin_audio_language_preference(api_url, pool, settings, film)
     assert r.status_code == 204
     assert httpx.get(f"{api_url}/Users/Me", headers=jf).json()["Configuration"]["AudioLanguagePreference"] == ""
     assert _play(api_url, user, film["item"])["audio_index"] == 1
+
+
+async def test_image_subtitle_burn_is_asked_for_on_both_surfaces(api_url, pool, settings, film, redis, keys) -> None:
+    """``subtitle_index`` on /api, ``SubtitleStreamIndex`` on PlaybackInfo and on a Jellyfin master
+    playlist opened without PlaybackInfo (with ``SubtitleMethod=Encode``): a PGS track is burned in by
+    a transcode (the job says so), a text one changes nothing, an unknown one is 400."""
+    user = await _user(api_url, pool, settings, film)
+    item, hex_id = film["multi"], film["multi"].replace("-", "")
+    answer = _play(api_url, user, item, subtitle_index=4)
+    assert (answer["method"], answer["burn_subtitle"]) == ("transcode", 4)
+    assert "subtitle 4 (hdmv_pgs_subtitle) is burned in" in answer["reason"]
+    text_sub = _play(api_url, user, item, subtitle_index=3)
+    assert text_sub["burn_subtitle"] is None and text_sub["method"] == _play(api_url, user, item)["method"]
+    for bad in (0, 1, 99):
+        r = httpx.post(f"{api_url}/api/items/{item}/playback", json={"subtitle_index": bad}, headers=user["headers"])
+        assert r.status_code == 400 and r.json()["error"]["code"] == "bad_subtitle_index", r.text
+
+    jf = client_headers("tracks-jf-subs", user["token"])
+    r = httpx.post(f"{api_url}/Items/{hex_id}/PlaybackInfo", params={"UserId": user["id"]},
+                   json={"DeviceProfile": CHROME, "SubtitleStreamIndex": 4}, headers=jf, timeout=30)  # fmt: skip
+    assert r.status_code == 200, r.text
+    source, sid = r.json()["MediaSources"][0], r.json()["PlaySessionId"]
+    query = parse_qs(urlsplit(source["TranscodingUrl"]).query)
+    assert (query["SubtitleStreamIndex"], query["SubtitleMethod"]) == (["4"], ["Encode"])
+    assert "SubtitleCodecNotSupported" in query["TranscodeReasons"][0]
+    assert (await sessions.get(redis, keys, sid)).job.burn_subtitle == 4
+    httpx.request("DELETE", f"{api_url}/api/sessions/{sid}", headers=user["headers"])
+    # A profile that shows PGS itself (SubtitleProfiles Method Embed) is not burned for.
+    embed = {**CHROME, "SubtitleProfiles": [{"Format": "pgssub", "Method": "Embed"}]}
+    r = httpx.post(f"{api_url}/Items/{hex_id}/PlaybackInfo", params={"UserId": user["id"]},
+                   json={"DeviceProfile": embed, "SubtitleStreamIndex": 4}, headers=jf, timeout=30)  # fmt: skip
+    session = await sessions.get(redis, keys, r.json()["PlaySessionId"])
+    assert session.job is None or session.job.burn_subtitle is None
+    httpx.request("DELETE", f"{api_url}/api/sessions/{session.sid}", headers=user["headers"])
+
+    for params, burned in (({"SubtitleStreamIndex": 4, "SubtitleMethod": "Encode"}, 4),
+                           ({"SubtitleStreamIndex": 4}, None), ({"SubtitleStreamIndex": 3, "SubtitleMethod": "Encode"},
+                                                                None)):  # fmt: skip
+        r = httpx.get(f"{api_url}/videos/{hex_id}/master.m3u8", params=params, headers=jf, timeout=30)
+        assert r.status_code == 200, r.text
+        sid = re.search(r"PlaySessionId=([0-9a-f]+)", r.text).group(1)
+        assert (await sessions.get(redis, keys, sid)).job.burn_subtitle == burned, params
+        httpx.request("DELETE", f"{api_url}/api/sessions/{sid}", headers=user["headers"])

@@ -3,7 +3,8 @@
 - ``GET|HEAD /videos/{itemId}/master.m3u8?PlaySessionId=…&ApiKey=…``: the session's variants. Each is
   listed as ``main.m3u8?<the same query>&Variant=<name>`` (``720p``, ``original``...). Without a
   ``PlaySessionId`` a session is opened as PlaybackInfo would (direct play off, the query's
-  ``VideoCodec``/``AudioCodec``/``MaxStreamingBitrate``/``AudioStreamIndex`` as the HLS profile) and
+  ``VideoCodec``/``AudioCodec``/``MaxStreamingBitrate``/``AudioStreamIndex`` as the HLS profile;
+  ``SubtitleStreamIndex`` with ``SubtitleMethod=Encode`` naming an image subtitle burns it in) and
   the URIs carry its id. A query without ``ApiKey``/``api_key`` (header credentials) gets a token
   scoped to the session added, so the player needs nothing else.
 - ``GET /videos/{itemId}/main.m3u8?…&Variant=…``: the complete VOD playlist of a variant (the first
@@ -28,10 +29,11 @@ from urllib.parse import urlencode
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty, text
-from yaffw import sessions
+from yaffw import audio_choice, sessions
 from yaffw.errors import NotFound
 from yaffw.media import hls as playlists
 from yaffw.media import source as media_source
+from yaffw.media.tracks import choose_audio
 from yaffw.sessions import PlaybackSession
 
 from yaffw_api import hls_proxy
@@ -104,12 +106,22 @@ async def _open_from_query(request: Request, user: User, item_id: str) -> Playba
     d = deps(request)
     item, streams = await playable_item(d, user, wire.parse_id(item_id))
     names = ("MaxStreamingBitrate", "AudioStreamIndex", "StartTimeTicks", "MaxAudioChannels", "AllowVideoStreamCopy",
-             "AllowAudioStreamCopy")  # fmt: skip
+             "AllowAudioStreamCopy", "SubtitleStreamIndex")  # fmt: skip
     fields = play_args.merged(request, {}, names)
+    audio_index = play_args.integer(fields, "AudioStreamIndex", 0, 10_000)
+    if audio_index is None:
+        # The caller's remembered track, else preferred language, else the file's default (as PlaybackInfo).
+        saved, languages = await audio_choice.default_audio(d.pool, user.id, str(item["id"]))
+        audio_index = choose_audio(streams, saved=saved, languages=languages)
+    subtitle = play_args.integer(fields, "SubtitleStreamIndex", -1, 10_000)
+    # SubtitleMethod=Encode asks for the subtitle in the picture: yaffw does that for image subtitles
+    # (a text one is a WebVTT rendition of the master playlist whatever the method).
+    encode = (wire.arg(request, "SubtitleMethod") or "").lower() == "encode"
     req = device_profile.Request(
         max_bitrate=play_args.integer(fields, "MaxStreamingBitrate", 1, 2**31 - 1),
         max_audio_channels=play_args.integer(fields, "MaxAudioChannels", 1, 64),
-        audio_index=play_args.integer(fields, "AudioStreamIndex", 0, 10_000), enable_direct_play=False,
+        audio_index=audio_index, enable_direct_play=False,
+        subtitle_index=subtitle if encode and subtitle is not None and subtitle >= 0 else None,
         allow_video_copy=play_args.boolean(fields, "AllowVideoStreamCopy") is not False,
         allow_audio_copy=play_args.boolean(fields, "AllowAudioStreamCopy") is not False,
     )  # fmt: skip
