@@ -358,6 +358,21 @@ def test_scale_in_gives_a_worker_time_to_hand_off_its_sessions() -> None:
     assert down["stabilizationWindowSeconds"] >= grace, "no second scale-in while a worker drains"
 
 
+# Knative's queue-proxy drains a terminating pod at least this long before the container is signalled.
+QUEUE_PROXY_DRAIN = 30
+
+
+def test_api_drain_fits_the_pods_grace_period() -> None:
+    """The api drains on SIGTERM (yaffw_api.drain) for YAFFW_SHUTDOWN_GRACE_SECONDS at most. Knative
+    sets the pod's terminationGracePeriodSeconds to the revision's timeoutSeconds, and signals the
+    container only after its queue-proxy's drain: both must fit, or requests in flight are killed."""
+    spec = one(DOCS, "Service", "yaffw-api", "serving.knative.dev/v1")["spec"]["template"]["spec"]
+    grace = int(CONFIG.get("YAFFW_SHUTDOWN_GRACE_SECONDS", DEFAULTS.shutdown_grace_seconds))
+    delay = int(CONFIG.get("YAFFW_SHUTDOWN_DELAY_SECONDS", DEFAULTS.shutdown_delay_seconds))
+    assert 0 <= delay < grace
+    assert QUEUE_PROXY_DRAIN + grace < spec["timeoutSeconds"], (grace, spec["timeoutSeconds"])
+
+
 def test_media_is_mounted_read_only_everywhere() -> None:
     mounted = 0
     for doc in WORKLOADS:
