@@ -210,3 +210,31 @@ async def test_image_subtitle_burn_is_asked_for_on_both_surfaces(api_url, pool, 
         sid = re.search(r"PlaySessionId=([0-9a-f]+)", r.text).group(1)
         assert (await sessions.get(redis, keys, sid)).job.burn_subtitle == burned, params
         httpx.request("DELETE", f"{api_url}/api/sessions/{sid}", headers=user["headers"])
+
+
+async def test_remembered_or_preferred_image_subtitle_is_burned_from_the_start(api_url, pool, settings, film) -> None:
+    """Without ``subtitle_index`` the caller's default subtitle plays: a picture one remembered for
+    the item (or picked by their preferences) is burned in from the first segment; -1 is off."""
+    user = await _user(api_url, pool, settings, film)
+    item = film["multi"]
+    plain = _play(api_url, user, item)
+    assert (plain["burn_subtitle"], plain["subtitle_index"]) == (None, None)
+    r = httpx.put(f"{api_url}/api/items/{item}/subtitle-choice", json={"stream_index": 4}, headers=user["headers"])
+    assert r.status_code == 200, r.text
+    remembered = _play(api_url, user, item)
+    assert (remembered["method"], remembered["burn_subtitle"], remembered["subtitle_index"]) == ("transcode", 4, 4)
+    off = _play(api_url, user, item, subtitle_index=-1)
+    assert (off["method"], off["burn_subtitle"], off["subtitle_index"]) == (plain["method"], None, None)
+    # Chosen off for the item, then English subtitles always: the only English one is the PGS track.
+    httpx.put(f"{api_url}/api/items/{item}/subtitle-choice", json={"stream_index": None}, headers=user["headers"])
+    assert _play(api_url, user, item)["burn_subtitle"] is None
+    await pool.execute("UPDATE user_item_data SET subtitle_stream_index = NULL WHERE user_id = $1", user["id"])
+    r = httpx.patch(f"{api_url}/api/users/me/subtitle-preferences", json={"languages": ["en"], "mode": "always"},
+                    headers=user["headers"])  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert _play(api_url, user, item)["burn_subtitle"] == 4
+    # French preferred: the French ASS (text) is shown, nothing is burned.
+    r = httpx.patch(f"{api_url}/api/users/me/subtitle-preferences", json={"languages": ["fr"]},
+                    headers=user["headers"])  # fmt: skip
+    french = _play(api_url, user, item)
+    assert (french["subtitle_index"], french["burn_subtitle"]) == (3, None)

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from yaffw.errors import BadInput
-from yaffw.media import ffmpeg, hls
+from yaffw.media import ffmpeg, hls, subtitles
 from yaffw.media.capabilities import Capabilities
 from yaffw.media.decision import decide
-from yaffw.media.tracks import channel_layout, check_languages, choose_audio, language_code
+from yaffw.media.tracks import IMAGE_SUBTITLES, channel_layout, check_languages, choose_audio, language_code
 from yaffw.queue import JobPayload
 
 V240 = hls.Variant("240p", 426, 240, 400_000, 600_000, "avc1.64001e,mp4a.40.2")
@@ -55,6 +55,11 @@ def test_default_track_rule() -> None:
     assert choose_audio(streams, saved=9, languages=["fra"]) == 2
     assert choose_audio(streams, saved=0) == 1  # the video stream is no audio track
     assert choose_audio([streams[0]]) is None
+
+
+def test_one_set_of_picture_subtitles() -> None:
+    """What the decision burns in is what the subtitle delivery refuses as WebVTT (422)."""
+    assert IMAGE_SUBTITLES == subtitles.IMAGE_CODECS
 
 
 def test_language_codes_and_layouts() -> None:

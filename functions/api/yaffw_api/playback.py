@@ -9,7 +9,11 @@ and the item's audio tracks come along so a player can offer "resume" and a trac
 Audio: an ``audio_index`` given is remembered for the caller and item; without one the track is the
 remembered one, else the first in the caller's preferred languages, else the file's default
 (:mod:`yaffw.media.tracks`). A ``subtitle_index`` naming an image subtitle (PGS, VobSub, DVB) is
-burned into a transcode (``burn_subtitle`` in the answer); a text one changes nothing here.
+burned into a transcode (``burn_subtitle`` in the answer); a text one changes nothing here; ``-1``
+is "off". Without one, the caller's default subtitle is shown (remembered with ``PUT
+/api/items/{id}/subtitle-choice``, else by their subtitle preferences: :mod:`yaffw.media.subtitle_pick`),
+so a remembered picture subtitle is burned in from the start; ``subtitle_index`` in the answer is
+the one shown.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
-from yaffw import audio_choice, userdata
+from yaffw import audio_choice, subtitle_choice, userdata
 from yaffw.errors import BadInput
+from yaffw.media import subtitle_pick
 from yaffw.media.capabilities import Capabilities
 from yaffw.media.decision import Decision, decide, pick_source
 from yaffw.media.tracks import channel_layout, choose_audio
@@ -75,16 +80,28 @@ async def start_playback(request: Request, item_id: str) -> HTTPResponse:
     caps = Capabilities.from_json(body.get("capabilities"))
     max_bitrate = _optional_int(body, "max_bitrate", 1)
     audio_index = _optional_int(body, "audio_index", 0)
-    subtitle_index = _optional_int(body, "subtitle_index", 0)
+    subtitle_index = _optional_int(body, "subtitle_index", -1)
     requested = body.get("source")
     if requested is not None and not isinstance(requested, str):
         raise BadInput("source must be a version id (a string)")
     saved_audio, languages = await audio_choice.default_audio(d.pool, user.id, str(item["id"]))
+    saved_subtitle = await subtitle_choice.saved(d.pool, user.id, str(item["id"]))
+    subtitle_languages, subtitle_mode = await subtitle_choice.preferences(d.pool, user.id)
+    subtitles: dict[str, int | None] = {}  # version id -> the subtitle shown on it
 
     def attempt(row: dict[str, Any], s: list[dict[str, Any]]) -> Decision:
         # Without a choice in the request, each version gets the caller's default track of its own.
         chosen = audio_index if audio_index is not None else choose_audio(s, saved=saved_audio, languages=languages)
-        return decide(row, s, caps, audio_index=chosen, max_bitrate=max_bitrate, subtitle_index=subtitle_index)
+        shown = subtitle_index
+        if "subtitle_index" not in body:
+            # The caller's default subtitle (remembered, or by their preferences and the audio's
+            # language: yaffw.media.subtitle_pick); a picture one is burned in from the start.
+            spoken = next((a.get("language") for a in s if a["stream_index"] == chosen), None)
+            shown = subtitle_pick.choose(s, audio_language=spoken, saved=saved_subtitle,
+                                         languages=subtitle_languages, mode=subtitle_mode)  # fmt: skip
+        subtitles[str(row["id"])] = shown if shown is not None and shown >= 0 else None
+        return decide(row, s, caps, audio_index=chosen, max_bitrate=max_bitrate,
+                      subtitle_index=subtitles[str(row["id"])])  # fmt: skip
 
     # A film with versions: the best one for this client, or the one asked for.
     sources = await versions.versions(d.pool, item, streams)
@@ -108,7 +125,7 @@ async def start_playback(request: Request, item_id: str) -> HTTPResponse:
     return json(
         {"session_id": session.sid, "method": session.method, "reason": session.reason, "url": url,
          "audio_index": session.audio_index, "audio_tracks": audio_tracks(streams),
-         "subtitle_index": subtitle_index, "burn_subtitle": decision.burn_subtitle,
+         "subtitle_index": subtitles.get(str(played["id"])), "burn_subtitle": decision.burn_subtitle,
          "source_id": str(played["id"]), "sources": versions.menu(sources),
          "duration_seconds": duration, "expires_in": token_ttl(duration),
          "user_data": saved, "progress_url": f"/api/sessions/{session.sid}/progress",
@@ -144,8 +161,9 @@ _PLAYBACK_REQUEST = {
             },
         },
         "audio_index": {**_INT, "minimum": 0, "description": "the audio stream; remembered for the caller and item"},
-        "subtitle_index": {**_INT, "minimum": 0,
-                           "description": "the subtitle stream shown; an image one (PGS, VobSub, DVB) is burned in"},
+        "subtitle_index": {**_INT, "minimum": -1,
+                           "description": "the subtitle stream shown (-1: off; absent: the caller's default); an "
+                                          "image one (PGS, VobSub, DVB) is burned in"},
         "max_bitrate": _POSITIVE,
         "start_seconds": {"type": "number", "minimum": 0},
         "source": {"type": "string", "description": "the version to play (a film with versions); default: the best"},

@@ -20,8 +20,10 @@ MAX_LANGUAGES = 16
 # none, so it becomes 5.1.
 MAX_AAC_CHANNELS = 8
 _AAC_CHANNELS = {7: 6}
-# Subtitle codecs that are pictures: they can only reach a player burned into the video.
-IMAGE_SUBTITLES = frozenset({"hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle", "xsub"})
+# Subtitle codecs that are pictures (teletext too: FFmpeg's libzvbi decodes it to bitmaps): they can
+# only reach a player burned into the video. The same set as yaffw.media.subtitles.IMAGE_CODECS,
+# which cannot be imported here (it imports ffmpeg, which imports this).
+IMAGE_SUBTITLES = frozenset({"hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle", "xsub", "dvb_teletext"})
 
 
 def language_code(raw: str | None) -> str | None:
