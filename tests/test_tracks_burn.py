@@ -120,3 +120,37 @@ async def test_worker_source_names_a_sidecar_subtitle_only_inside_the_library(po
     with pytest.raises(NotFound) as refused:
         await media_source.load(pool, item, None, 21)
     assert refused.value.code == "file_refused"
+
+
+def test_pgs_is_burned_into_a_film_in_parts(film, tmp_path) -> None:
+    """A film in two parts (the concat input, issue 16): the first part's caption is burned in from
+    segment 0 and after a seek, read through the concat list in both readings."""
+    parts = []
+    for n, (start, length) in enumerate(((0, 6), (6, 4)), 1):
+        part = tmp_path / f"part{n}.mkv"
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-ss", str(start), "-i", str(film), "-t", str(length), "-map",
+                        "0", "-c", "copy", str(part)], check=True, timeout=60)  # fmt: skip
+        parts.append((str(part), float(ffprobe_json(part, "-show_format")["format"]["duration"])))
+    listing = tmp_path / "parts.ffconcat"
+    listing.write_text(media_source.concat_list(tuple(parts)))
+    shown, cleared = caption_window(Path(parts[0][0]))
+    inside = (shown + cleared) / 2
+    total = sum(d for _, d in parts)
+    out = {}
+    for start_segment in (0, 1):
+        spec = ffmpeg.EncodeSpec(
+            source=str(listing), concat=True, variant=hls.Variant("270p", 480, 270, 600_000, 900_000, ""),
+            starts=STARTS, start_segment=start_segment, out_dir=tmp_path / f"run{start_segment}", audio="copy",
+            audio_index=1, audio_source_codec="aac", burn_subtitle=PGS_INDEX, duration=total, end=total,
+        )  # fmt: skip
+        argv = ffmpeg.build(spec, ffmpeg.Software())
+        assert argv.count("concat") == (2 if start_segment else 1)
+        spec.out_dir.mkdir()
+        run = subprocess.run(argv, capture_output=True, text=True, timeout=180)
+        assert run.returncode == 0, run.stderr
+        segments = {int(name.removesuffix(".ts")): spec.out_dir / name for name in run.stdout.split()}
+        out[start_segment] = (rect_luma(_segment_at(segments, inside), inside),
+                              rect_luma(_segment_at(segments, cleared + 1), cleared + 1))  # fmt: skip
+    print(f"parts {parts}; caption {shown:.3f}-{cleared:.3f} s; rectangle luma (inside, after) per start: {out}")
+    assert out[0][0] > WHITE and out[1][0] > WHITE
+    assert out[0][1] < WHITE and out[1][1] < WHITE
