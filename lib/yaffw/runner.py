@@ -144,8 +144,10 @@ def _children(settings: Settings, args: argparse.Namespace, logs: Path) -> list[
         "yaffw-scan": f"http://127.0.0.1:{scan_port}",
         "yaffw-lease-reaper": f"http://127.0.0.1:{reaper_port}",
     }
-    # Local workers are reached on loopback, not on the machine's default-route address.
-    base = settings.replace(dispatch_targets=targets, advertise_host=settings.advertise_host or "127.0.0.1")
+    # Local workers are reached on loopback, not on the machine's default-route address. No load
+    # balancer needs time to take a stopping api replica out here, so the api stops without delay.
+    base = settings.replace(dispatch_targets=targets, advertise_host=settings.advertise_host or "127.0.0.1",
+                            shutdown_delay_seconds=0)  # fmt: skip
 
     def child(name: str, argv: list[str], port: int | None, host: str = "127.0.0.1") -> Child:
         env = _inherited_env()
