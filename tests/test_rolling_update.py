@@ -441,7 +441,9 @@ async def test_rolling_update_under_load(stack: FaultStack, sample_media, tmp_pa
             api = Api(stack, logs, next(numbers))
             apis.append(api)
             lb.add(api.name, api.port)
-            workers.append(WorkerProcess(stack.settings, logs / f"worker-{next(numbers)}.log", worker_sessions=3))
+            # Two sessions each at most: the three players' sessions are spread over both workers, so
+            # each worker replaced below has a session to hand over.
+            workers.append(WorkerProcess(stack.settings, logs / f"worker-{next(numbers)}.log", worker_sessions=2))
         for api in apis:
             await asyncio.to_thread(api.wait_ready)
         for w in workers:
@@ -487,6 +489,7 @@ async def test_rolling_update_under_load(stack: FaultStack, sample_media, tmp_pa
                 started = time.monotonic()
                 old_worker.proc.send_signal(signal.SIGTERM)
                 exited = asyncio.create_task(_exit_of(old_worker.proc))
+                # Room for what the old one hands over (a Deployment's maxSurge gives it in a cluster).
                 new_worker = WorkerProcess(stack.settings, logs / f"worker-{next(numbers)}.log", worker_sessions=3)
                 workers.append(new_worker)
                 await asyncio.to_thread(new_worker.wait_ready)
@@ -495,6 +498,7 @@ async def test_rolling_update_under_load(stack: FaultStack, sample_media, tmp_pa
                 old_worker.stop()  # closes its log
                 timings.append(f"worker (SIGTERM at {started - record.started:.1f} s) exited {code} in {took:.1f} s")
                 assert code == 0, f"worker exited {code}:\n{old_worker.log()}"
+                assert "requeued at segment" in old_worker.log(), "the worker had no session to hand over"
             # The new processes serve a while, then everyone stops.
             await asyncio.sleep(4)
             stop.set()
