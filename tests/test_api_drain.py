@@ -1,7 +1,7 @@
 """The api's drain on SIGTERM (``yaffw_api.drain``), on one real api process.
 
 Right after SIGTERM the replica says it is not ready but still serves, with ``Connection: close``;
-its SSE stream ends cleanly; once the delay is over it stops listening, yet a download already under
+its SSE stream and Jellyfin socket end cleanly; once the delay is over it stops listening, yet a download already under
 way finishes; then it exits, well within the grace. SIGINT (a person at a terminal) skips the delay.
 Before the drain, Sanic closed its listener on the signal: ``/readyz`` and every new request were
 refused at once. ``tests/test_rolling_update.py`` runs the same drain under load behind a balancer.
@@ -21,6 +21,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosedOK
 from yaffw.local_services import free_port
 from yaffw.settings import Settings
 
@@ -90,6 +92,9 @@ async def test_sigterm_drains_then_exits(settings: Settings, film, tmp_path: Pat
             lines = sse.aiter_lines()
             while not (await anext(lines)).startswith("event: ready"):
                 pass
+            socket_url = api.url.replace("http://", "ws://", 1) + f"/socket?api_key={user['token']}&deviceId=drain"
+            jellyfin = await connect(socket_url, open_timeout=20)
+            assert "ForceKeepAlive" in str(await asyncio.wait_for(jellyfin.recv(), 20))
             download = await streams.send(streams.build_request("GET", f"/api/items/{item}/file"), stream=True)
             assert download.status_code == 200
             chunks = download.aiter_raw()
@@ -110,6 +115,9 @@ async def test_sigterm_drains_then_exits(settings: Settings, film, tmp_path: Pat
                 pass
             assert time.monotonic() - signalled < DELAY
             await sse.aclose()
+            # So does a Jellyfin app's socket: a normal close, and the app reconnects.
+            with pytest.raises(ConnectionClosedOK):
+                await asyncio.wait_for(jellyfin.recv(), DELAY)
 
             # After the delay the listener is closed ...
             await asyncio.sleep(max(0.0, signalled + DELAY + 1.0 - time.monotonic()))
