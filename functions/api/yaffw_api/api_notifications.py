@@ -6,7 +6,8 @@ with a named ``ready`` event once this replica's subscription is live, and sends
 every :data:`HEARTBEAT_SECONDS` to keep proxies from closing it. At each heartbeat the caller is
 checked again: a revoked token or a disabled user ends the stream, and library access is re-read.
 The stream also ends when the token it was opened with expires (the browser reconnects with a fresh
-one). A user may hold ``YAFFW_MAX_SSE_PER_USER`` streams at once, over every replica
+one), and when the replica begins to drain (``yaffw_api.drain``: the browser reconnects after
+``retry``, through the load balancer to another replica). A user may hold ``YAFFW_MAX_SSE_PER_USER`` streams at once, over every replica
 (``yaffw.user_limits``); one more gets ``429`` ``too_many_streams``.
 """
 
