@@ -60,8 +60,8 @@ PROBE_TIMEOUT = 2.0
 PROBE_FAILURES = 3
 BUFFER_AHEAD = 14.0  # seconds a player keeps buffered ahead of its playhead
 REPORT_EVERY = 2.0
-FILM_SECONDS = 90
-STOP_AT = 70.0  # players stop here: below 90 % of the film, which would mark it played (position 0)
+FILM_SECONDS = 180
+STOP_AT = 150.0  # players stop here: below 90 % of the film, which would mark it played (position 0)
 PLAYERS = 3
 BROWSERS = 10
 
@@ -244,6 +244,7 @@ class Player:
         self.errors: list[str] = []
         self.stalled = 0.0
         self.longest = 0.0  # the longest a segment took to come
+        self.early = False  # stopped at STOP_AT before the update was over
         self.segments = 0
         self.acked_position = 0.0
         self.sid = ""
@@ -268,9 +269,11 @@ class Player:
             last_report = 0.0
             for length, uri in segments:
                 if stop.is_set() or (clock is not None and self._playhead(clock, buffered) >= STOP_AT):
+                    self.early = not stop.is_set()
                     return
                 while clock is not None and buffered - self._playhead(clock, buffered) > BUFFER_AHEAD:
                     if stop.is_set() or self._playhead(clock, buffered) >= STOP_AT:
+                        self.early = not stop.is_set()
                         return
                     if time.monotonic() - last_report >= REPORT_EVERY:
                         last_report = time.monotonic()
@@ -410,7 +413,7 @@ def stack(settings) -> Iterator[FaultStack]:
 
 async def _rows(stack: FaultStack, sample_media) -> tuple[str, list[dict], list[dict], list[str], list[str]]:
     """The film, 3 player users, 10 browsing users, items to visit, one filler per browser."""
-    film = make_long_hevc(sample_media.root.parent / f"{sample_media.root.name}-rolling-hevc.mkv",
+    film = make_long_hevc(sample_media.root.parent / f"{sample_media.root.name}-rolling-hevc-{FILM_SECONDS}.mkv",
                           seconds=FILM_SECONDS, size="320x180")  # fmt: skip
     conn = await stack.connect()
     try:
@@ -515,6 +518,7 @@ async def test_rolling_update_under_load(stack: FaultStack, sample_media, tmp_pa
         assert not record.failed, f"{len(record.failed)} failed requests, first: {record.failed[:5]}"
         assert not [p.errors for p in players if p.errors], [p.errors for p in players]
         assert all(p.stalled < 1.0 for p in players), [p.stalled for p in players]
+        assert not any(p.early for p in players), "a player stopped before the update was over: make the film longer"
         assert listener.streams >= 2, "the SSE stream was never ended and reopened"
         # No lost progress: what PostgreSQL holds is at least the last position each player had acknowledged.
         conn = await stack.connect()
