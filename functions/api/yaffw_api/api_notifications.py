@@ -7,8 +7,9 @@ every :data:`HEARTBEAT_SECONDS` to keep proxies from closing it. At each heartbe
 checked again: a revoked token or a disabled user ends the stream, and library access is re-read.
 The stream also ends when the token it was opened with expires (the browser reconnects with a fresh
 one), and when the replica begins to drain (``yaffw_api.drain``: the browser reconnects after
-``retry``, through the load balancer to another replica). A user may hold ``YAFFW_MAX_SSE_PER_USER`` streams at once, over every replica
-(``yaffw.user_limits``); one more gets ``429`` ``too_many_streams``.
+``retry``, through the load balancer to another replica). A user may hold ``YAFFW_MAX_SSE_PER_USER``
+streams at once, over every replica (``yaffw.user_limits``); one more gets ``429``
+``too_many_streams``.
 """
 
 from __future__ import annotations
