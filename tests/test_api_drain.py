@@ -140,12 +140,19 @@ async def test_sigterm_drains_then_exits(settings: Settings, film, tmp_path: Pat
         stop_process(api.proc, 5)
 
 
-async def test_sigint_skips_the_delay(settings: Settings, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "signals", [(signal.SIGINT,), (signal.SIGTERM, signal.SIGTERM)], ids=["sigint", "sigterm-twice"]
+)
+async def test_sigint_or_a_second_sigterm_skips_the_delay(settings: Settings, tmp_path: Path, signals) -> None:
     api = ApiProcess(settings.replace(shutdown_delay_seconds=60, shutdown_grace_seconds=120), tmp_path / "api.log")
     try:
-        api.proc.send_signal(signal.SIGINT)
         signalled = time.monotonic()
+        for sig in signals:
+            api.proc.send_signal(sig)
+            await asyncio.sleep(0.5)
         code = await asyncio.to_thread(api.proc.wait, 30)
-        assert code == 0 and time.monotonic() - signalled < 10, api.log.read_text()[-3000:]
+        log = api.log.read_text()
+        assert code == 0 and time.monotonic() - signalled < 10, log[-3000:]
+        assert "Traceback" not in log, log[-3000:]
     finally:
         stop_process(api.proc, 5)

@@ -80,6 +80,9 @@ def begin(app: Sanic, delay: float) -> None:
     """Start draining; stop serving after ``delay`` seconds (at once when already draining)."""
     if app.ctx.draining:
         log.info("second stop signal: stopping now")
+        task = getattr(app.ctx, "drain_task", None)
+        if task is not None:
+            task.cancel()  # it would stop the loop again in the middle of Sanic's shutdown
         app.stop(terminate=False)
         return
     app.ctx.draining = True
