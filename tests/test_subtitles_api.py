@@ -9,42 +9,20 @@ FFmpeg, S3 (moto) and a real worker."""
 from __future__ import annotations
 
 import re
-import subprocess
 import time
-from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
 import pytest
-import redis.asyncio as redis_async
-from yaffw.keys import Keys
-from yaffw_scan.scanner import Scanner
 
 from tests import awkward_media
 from tests._media_rows import make_user
-from tests._scan_helpers import make_library, make_store
+from tests._subtitle_media import ASS, MOV_TEXT_LINE, MULTI, PGS, SRT, scanned_library
 from tests.transcode_support import WorkerProcess, ffprobe_json, get_segment, playlist_segments
 
 pytestmark = pytest.mark.timeout(300)
 
 CAPS = {"containers": ["mp4"], "video_codecs": ["h264"], "audio_codecs": ["aac"], "max_height": 270, "hls": True}
-MOV_TEXT_LINE = "Hello from mov_text"
-MULTI = next(a for a in awkward_media.FILES if a.name == "multi_track")
-ASS, PGS, SRT = 3, 4, 5  # multi_track's subtitle streams: embedded ASS and PGS, then the sidecar
-
-
-def _mov_text(folder: Path) -> Path:
-    srt = folder / ".mov_text.srt"
-    srt.write_text(f"1\n00:00:03,000 --> 00:00:05,500\n{MOV_TEXT_LINE}\n")
-    out = folder / "mov_text.mp4"
-    if not out.exists():
-        subprocess.run(
-            ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=160x90:d=6",
-             "-i", str(srt), "-map", "0", "-map", "1", "-c:v", "libx264", "-preset", "ultrafast", "-c:s", "mov_text",
-             "-metadata:s:s:0", "language=eng", str(out)],
-            check=True, timeout=120,
-        )  # fmt: skip
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -52,18 +30,7 @@ async def library(pool, settings, sample_media) -> dict:
     """multi_track (with its sidecar) and an MP4 with mov_text, scanned; a viewer who sees them and
     one who does not."""
     folder = sample_media.root.parent / f"{sample_media.root.name}-subtitles"
-    awkward_media.make(folder, MULTI)
-    _mov_text(folder)
-    lib = await make_library(pool, "Subtitled", "movies", [folder])
-    client = redis_async.from_url(settings.redis_url)
-    try:
-        scanner = Scanner(pool, client, make_store(settings), Keys(settings.redis_prefix), concurrency=2)
-        [result] = await scanner.scan(lib)
-    finally:
-        await client.aclose()
-    assert result.failed == 0
-    rows = await pool.fetch("SELECT id, path FROM media_items WHERE library_id = $1", lib)
-    items = {Path(r["path"]).stem: str(r["id"]) for r in rows}
+    lib, items = await scanned_library(pool, settings, folder, f"subtitled-{time.time_ns()}")
     return {"items": items, "folder": folder, "viewer": await make_user(pool, settings, libraries=(lib,)),
             "stranger": await make_user(pool, settings)}  # fmt: skip
 

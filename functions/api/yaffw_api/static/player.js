@@ -196,6 +196,8 @@
         return attach(answer, at);
       })
       .then(function () {
+        // player_subtitles.js (and any other add-on) learns of each playback here.
+        root.dispatchEvent(new CustomEvent("yaffw:attached", { detail: { session: session, hls: hls } }));
         if (!paused) play();
         timer = setInterval(function () { if (!video.paused) report(false); }, PROGRESS_EVERY_MS);
       })
