@@ -40,6 +40,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin, urlparse, urlunparse
 
 import asyncpg
@@ -53,9 +54,17 @@ from yaffw.local_services import free_port  # noqa: E402
 from yaffw.migrations import migrate  # noqa: E402
 from yaffw.settings import Settings  # noqa: E402
 
+from loadtests.first_frame import Browser, describe, load, make_static, server_marks, static_server  # noqa: E402
 from tests._media_rows import insert_item, make_library, make_user  # noqa: E402
 
 MB = 1024 * 1024
+# Targets (issue 13): first frame in Chromium within 1.0 s and 1.5x static HLS of the same film;
+# first segment and seek within 1.3x bare FFmpeg; whole-film speed at least 0.95x bare FFmpeg's.
+FIRST_FRAME_MAX = 1.0
+FIRST_FRAME_RATIO = 1.5
+SEGMENT_RATIO = 1.3
+REALTIME_MIN = 0.95
+HLS_VERSION = "1.7.4"
 
 
 def make_source(seconds: int) -> Path:
@@ -192,6 +201,7 @@ class Client:
 
     def __init__(self, http: httpx.AsyncClient, api: str, user: dict, height: int) -> None:
         self.http, self.api, self.user = http, api, user
+        self.playlists = ("", "", "")  # the last session's master and media playlists, and its variant
         self.caps = {"containers": ["mp4"], "video_codecs": ["h264"], "audio_codecs": ["aac"],
                      "max_height": height, "hls": True}  # fmt: skip
 
@@ -207,6 +217,7 @@ class Client:
         variant = next(line for line in master.text.splitlines() if "index.m3u8" in line)
         index_url = urljoin(master_url, variant)
         index = await self.http.get(index_url)
+        self.playlists = (master.text, index.text, variant.split("/", 1)[0])
         uris = [line for line in index.text.splitlines() if line and not line.startswith("#")]
         return body["session_id"], index_url, uris
 
@@ -239,6 +250,49 @@ async def first_and_seek(client: Client, item: str, fraction: float = 0.5) -> tu
     return first, time.perf_counter() - started, sid, n
 
 
+async def first_frames(args: argparse.Namespace, api: str, client: Client, item: str, watch: Watch,
+                       argv0: list[str], tmp: Path) -> dict[str, list[dict[str, Any]]]:  # fmt: skip
+    """First frame in Chromium through yaffw (a new session each time) and from the same film as
+    static HLS pre-made with the worker's command line ``argv0``, alternating which goes first."""
+    master, media, variant = client.playlists
+    static_root = tmp / "static"
+    make_static(argv0, static_root, master, media, variant)
+    out: dict[str, list[dict[str, Any]]] = {"yaffw": [], "static": []}
+    playback = {"url": f"/api/items/{item}/playback", "body": {"capabilities": client.caps},
+                "headers": client.user["headers"]}  # fmt: skip
+    with static_server(static_root, free_port()) as static_url:
+        async with Browser() as browser:
+            await browser.first_frame(static_url, {"url": "/master.m3u8"})  # warm-up: Chromium's caches
+            for run in range(args.browser_runs):
+                for side in ("static", "yaffw") if run % 2 else ("yaffw", "static"):
+                    if side == "static":
+                        marks = await browser.first_frame(static_url, {"url": "/master.m3u8"})
+                    else:
+                        marks = await browser.first_frame(api, {"playback": playback})
+                        await client.close(str(marks.get("sid")), watch)
+                        logs = [tmp / "api.log", tmp / "worker.log"]
+                        marks.update(server_marks(str(marks.get("sid")), logs, marks["t0_epoch_ms"]))
+                    marks["load"] = os.getloadavg()[0]
+                    out[side].append(marks)
+    return out
+
+
+def report_frames(frames: dict[str, list[dict[str, Any]]]) -> bool:
+    """Print the first-frame figures; True when they meet the targets (<= 1.0 s, <= 1.5x static)."""
+    print(f"first frame in Chromium (hls.js {HLS_VERSION}), ms from the start of each step:")
+    for side, runs in frames.items():
+        for marks in runs:
+            print(f"  {side:6s} {describe(marks)} (load {marks['load']:.2f})")
+    seconds = {side: [m.get("frame", float("inf")) / 1000 for m in runs] for side, runs in frames.items()}
+    med = {side: show(f"{side} first frame", v) for side, v in seconds.items()}
+    ratio = med["yaffw"] / med["static"]
+    ok = med["yaffw"] <= FIRST_FRAME_MAX and ratio <= FIRST_FRAME_RATIO
+    print(f"first frame yaffw {med['yaffw']:.2f} s, static HLS {med['static']:.2f} s, ratio {ratio:.2f}; "
+          f"target <= {FIRST_FRAME_MAX} s and <= {FIRST_FRAME_RATIO}x: {'PASS' if ok else 'FAIL'} "
+          f"(load {load()})")  # fmt: skip
+    return ok
+
+
 def show(label: str, values: list[float], unit: str = "s") -> float:
     med = statistics.median(values)
     print(f"  {label:26s} {med:7.2f} {unit}   ({', '.join(f'{v:.2f}' for v in values)})")
@@ -246,7 +300,7 @@ def show(label: str, values: list[float], unit: str = "s") -> float:
 
 
 async def bench(args: argparse.Namespace, api: str, pids: tuple[int, int], pool: asyncpg.Pool, settings: Settings,
-                src: Path, tmp: Path) -> None:  # fmt: skip
+                src: Path, tmp: Path) -> bool:  # fmt: skip
     lib = await make_library(pool, src.parent, name="bench")
     item = await insert_item(pool, lib, src, name="Bench")
     user = await make_user(pool, settings, libraries=(lib,))
@@ -259,6 +313,10 @@ async def bench(args: argparse.Namespace, api: str, pids: tuple[int, int], pool:
         client = Client(http, api, user, args.height)
         _, _, sid, _ = await first_and_seek(client, item)  # warm-up: imports, pools, caches, page cache
         await client.close(sid, watch)
+        frames = await first_frames(args, api, client, item, watch, watch.argv_for(sid, 0), tmp)
+        if args.first_frame_only:
+            watch.stop()
+            return report_frames(frames)
         argv0: list[str] = []
         argv_all: list[str] = []
         argv_n: list[str] = []
@@ -306,33 +364,48 @@ async def bench(args: argparse.Namespace, api: str, pids: tuple[int, int], pool:
                 bare_whole(run)
     watch.stop()
 
+    ok = report_frames(frames)
     print(f"source: {src.name} ({duration:.1f} s, 1920x1080 10-bit HEVC + AAC) -> H.264 {args.height}p "
           f"(libx264 veryfast), {settings.segment_seconds} s segments; {args.runs} runs, medians")  # fmt: skip
     print(f"encoder: {' '.join(argv0[1:])}")
     med = {k: show(k, v) for k, v in res.items()}
     for label, what in (("first", "first segment"), ("seek", "seek to 50%  ")):
         pairs = [y / b for y, b in zip(res[f"yaffw {label}"], res[f"bare {label}"], strict=True)]
-        print(f"ratio {what} yaffw/bare: {med[f'yaffw {label}'] / med[f'bare {label}']:.2f} (medians), "
+        ratio = med[f"yaffw {label}"] / med[f"bare {label}"]
+        ok = ok and ratio <= SEGMENT_RATIO
+        print(f"ratio {what} yaffw/bare: {ratio:.2f} (medians), "
               f"{statistics.median(pairs):.2f} (median of runs: {', '.join(f'{x:.2f}' for x in pairs)}); "
-              "target <= 1.3")  # fmt: skip
+              f"target <= {SEGMENT_RATIO}: {'PASS' if ratio <= SEGMENT_RATIO else 'FAIL'}")  # fmt: skip
     whole = {k: show(k, v) for k, v in wholes.items()}
+    realtime = whole["bare whole"] / whole["yaffw whole"]
+    ok = ok and realtime >= REALTIME_MIN
     print(f"realtime factor {args.height}p: yaffw {duration / whole['yaffw whole']:.2f}x, "
-          f"bare {duration / whole['bare whole']:.2f}x ({len(uris)} segments)")  # fmt: skip
+          f"bare {duration / whole['bare whole']:.2f}x ({len(uris)} segments); yaffw/bare {realtime:.2f}, "
+          f"target >= {REALTIME_MIN}: {'PASS' if realtime >= REALTIME_MIN else 'FAIL'}")  # fmt: skip
     print(f"ratio whole transcode time yaffw/bare: {whole['yaffw whole'] / whole['bare whole']:.2f}")
     cpu = {k: show(k, v, "s") for k, v in cpus.items()}
     print(f"ratio CPU seconds for the film yaffw (ffmpeg + worker + api) / bare ffmpeg: "
           f"{(cpu['yaffw ffmpeg cpu'] + cpu['yaffw worker+api cpu']) / cpu['bare ffmpeg cpu']:.2f}")  # fmt: skip
     print(f"peak RSS of one session: worker + ffmpeg {peak_total / MB:.0f} MB (ffmpeg {peak_ffmpeg / MB:.0f} MB, "
           f"worker idle {idle_rss / MB:.0f} MB)")  # fmt: skip
+    print(f"all targets: {'PASS' if ok else 'FAIL'}")
+    return ok
 
 
-async def main() -> None:
+async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--whole-runs", type=int, default=1, help="whole-film transcodes per side")
     parser.add_argument("--seconds", type=int, default=60, help="length of the generated 1080p film")
     parser.add_argument("--height", type=int, default=720, help="the client's maximum height")
+    parser.add_argument("--browser-runs", type=int, default=5, help="first frames in Chromium per side")
+    parser.add_argument(
+        "--quick", action="store_true", help="one run of each segment figure, 3 first frames per side (about 3 minutes)"
+    )
+    parser.add_argument("--first-frame-only", action="store_true", help="only the first frames in Chromium")
     args = parser.parse_args()
+    if args.quick:
+        args.runs, args.whole_runs, args.browser_runs = 1, 1, 3
     src = make_source(args.seconds)
     print(f"{os.cpu_count()} CPUs, load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     admin_dsn = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -343,6 +416,7 @@ async def main() -> None:
     dsn = urlunparse(urlparse(admin_dsn)._replace(path="/" + dbname))
     await migrate(dsn)
     tmp = Path(tempfile.mkdtemp(prefix="yaffw-bench-"))
+    ok = False
     settings = Settings(database_url=dsn, redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
                         redis_prefix=f"bench:{uuid.uuid4().hex[:6]}:", jwt_secret=uuid.uuid4().hex,
                         scratch_dir=tmp / "scratch", image_dir=tmp / "images", host="127.0.0.1",
@@ -355,7 +429,7 @@ async def main() -> None:
         api = f"http://127.0.0.1:{api_port}"
         wait_ready(api)
         wait_ready(f"http://127.0.0.1:{worker_port}")
-        await bench(args, api, (procs[0].pid, procs[1].pid), pool, settings, src, tmp)
+        ok = await bench(args, api, (procs[0].pid, procs[1].pid), pool, settings, src, tmp)
         print(f"load average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         await pool.close()
@@ -373,7 +447,8 @@ async def main() -> None:
             r.delete(key)
         r.close()
         shutil.rmtree(tmp, ignore_errors=True)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    sys.exit(asyncio.run(main()))

@@ -19,10 +19,20 @@ def _job(**targets: object) -> JobPayload:
 
 
 def test_fixed_boundaries_cover_duration():
-    assert hls.fixed_boundaries(20.0, 6) == [0.0, 6.0, 12.0, 18.0]
-    assert hls.fixed_boundaries(18.0, 6) == [0.0, 6.0, 12.0]
+    assert hls.fixed_boundaries(20.0, 6) == [0.0, 0.5, 1.0, 2.0, 4.0, 6.0, 12.0, 18.0]
+    assert hls.fixed_boundaries(18.0, 6) == [0.0, 0.5, 1.0, 2.0, 4.0, 6.0, 12.0]
     assert hls.fixed_boundaries(0.5, 6) == [0.0]
     assert hls.durations([0.0, 6.0, 12.0, 18.0], 20.0) == [6.0, 6.0, 6.0, 2.0]
+
+
+def test_transcoded_streams_start_with_short_segments():
+    """Issue 13: a first segment of half a second (encoded in a fraction of a full one's time), then
+    doubling up to S, after which every boundary is a multiple of S again."""
+    starts = hls.fixed_boundaries(60.0, 6)
+    assert hls.durations(starts, 60.0)[:6] == [0.5, 0.5, 1.0, 2.0, 2.0, 6.0]
+    assert all(t % 6 == 0 for t in starts[5:]) and len(starts) == 14
+    assert hls.ramp(2) == [0.0, 0.5, 1.0] and hls.fixed_boundaries(7, 2) == [0.0, 0.5, 1.0, 2.0, 4.0, 6.0]
+    assert hls.segment_at(starts, 0.7) == 1 and hls.segment_at(starts, 30.0) == 9
 
 
 def test_keyframe_boundaries_follow_source_keyframes():

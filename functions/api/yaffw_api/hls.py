@@ -13,6 +13,8 @@ access token or the ``?token=`` scoped to ``session:<sid>``, and renews the sess
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from collections import OrderedDict
 
@@ -32,10 +34,12 @@ from yaffw_api.context import Deps, deps
 from yaffw_api.subtitles import master_subtitles
 
 bp = Blueprint("hls")
+log = logging.getLogger(__name__)
 
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
 _SEGMENT = re.compile(r"^(\d{1,7})\.ts$")
 _PLAN_CACHE = 512
+_PREWARMS: set[asyncio.Task[None]] = set()
 
 
 @bp.listener("before_server_start")
@@ -117,6 +121,25 @@ async def verified_query_token(request: Request, token: str | None, scope: str) 
     except YaffwError:
         return None
     return token
+
+
+async def prewarm(request: Request, d: Deps, session: PlaybackSession) -> None:
+    """Queue a new HLS session's job now, on the variant the master playlist will list first and at
+    the segment of its start position, so the encoder starts while the player loads hls.js and reads
+    playlists (issue 13). The master playlist request does the same if this has not happened yet."""
+    try:
+        plan = await session_plan(request, d, session)
+        start = hls.segment_at(plan.starts, session.position_seconds or 0.0)
+        await hls_proxy.ensure_job(d, session, hls.start_variant(plan.variants).name, start)
+    except YaffwError as exc:  # the master playlist request reports it to the player
+        log.info("session %s: no pre-warm: %s", session.sid, exc.message)
+
+
+def start_prewarm(request: Request, d: Deps, session: PlaybackSession) -> None:
+    """:func:`prewarm` in the background: the playback answer does not wait for it."""
+    task = asyncio.create_task(prewarm(request, d, session))
+    _PREWARMS.add(task)  # a reference until it is done (the loop keeps only a weak one)
+    task.add_done_callback(_PREWARMS.discard)
 
 
 def _playlist(body: str) -> HTTPResponse:

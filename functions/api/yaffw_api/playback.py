@@ -33,6 +33,7 @@ from yaffw.media.tracks import channel_layout, choose_audio
 from yaffw_api.apidoc import op, path_param
 from yaffw_api.auth import require_user
 from yaffw_api.context import deps
+from yaffw_api.hls import start_prewarm
 from yaffw_api.params import json_object
 from yaffw_api.playback_domain import announce, media_token, open_session, playable_item, token_ttl
 from yaffw_api.queries import versions
@@ -116,6 +117,7 @@ async def start_playback(request: Request, item_id: str) -> HTTPResponse:
                                  client=client or "", source=played)  # fmt: skip
     duration = played["duration_seconds"]
     if decision.is_hls:
+        start_prewarm(request, d, session)
         token = media_token(d, user, f"session:{session.sid}", duration)
         url = f"/api/sessions/{session.sid}/master.m3u8?token={token}"
     else:

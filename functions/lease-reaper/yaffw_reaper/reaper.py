@@ -29,6 +29,7 @@ import asyncpg
 from yaffw import activity, events, notify, sessions, user_limits, userdata
 from yaffw.errors import YaffwError
 from yaffw.keys import Keys
+from yaffw.media import hls
 from yaffw.queue import JobPayload
 from yaffw.routing import Routing
 from yaffw.settings import Settings
@@ -91,7 +92,9 @@ class Reaper:
             seconds = float(position or 0)
         except ValueError:
             seconds = 0.0
-        return max(job.start_segment, int(seconds // job.segment_seconds))
+        # Transcoded segments (the ramp, then every S seconds); for copied video the worker clamps.
+        starts = hls.fixed_boundaries(seconds + job.segment_seconds, job.segment_seconds)
+        return max(job.start_segment, hls.segment_at(starts, seconds))
 
     async def _routes(self, dead: set[str]) -> None:
         async for sid, route in self.routing.routes():

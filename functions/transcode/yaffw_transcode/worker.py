@@ -167,6 +167,7 @@ class Worker:
         return bool(route.owner) and await self.routing.worker_address(route.owner) == route.address
 
     async def _start_session(self, job: JobPayload, raw: str) -> None:
+        log.info("session %s: job taken at segment %d", job.sid, job.start_segment)
         try:
             src = await media_source.load(self.pool, job.item_id, job.audio_index, job.burn_subtitle)
             await self._check_input(src.path, job.item_id)
@@ -212,6 +213,7 @@ class Worker:
         variant = session.last_variant
         if await session.wait_made(variant, n, FIRST_SEGMENT_TIMEOUT):
             metrics.FIRST_SEGMENT.observe(time.monotonic() - started)
+            log.info("session %s: segment %d of %s made", session.sid, n, variant)
             await self._publish(session.sid, "ready", segment=n, variant=variant)
         elif not session.closed:
             await self._publish(session.sid, "failed", error=session.error or "no first segment")

@@ -3,8 +3,11 @@
 Pure functions; the api and the worker call them with the same inputs and so agree on every
 segment's number and time span.
 
-- **Transcoded video**: segment ``n`` covers ``[n*S, (n+1)*S)`` (``S`` = segment seconds); the
-  encoder forces keyframes on those times.
+- **Transcoded video**: after a short ramp, segment boundaries fall on multiples of ``S`` (segment
+  seconds): ``0, 0.5, 1, 2, 4, S, 2S, ...`` (the ramp doubles from :data:`FIRST_SEGMENT` while it stays
+  below ``S``). A first segment of half a second is encoded in a fraction of the time a full one
+  takes, so a new session's first frame comes sooner; the encoder, running faster than realtime,
+  keeps ahead of the player through the ramp. The encoder forces keyframes on those times.
 - **Copied video** (direct stream): a segment can only start on a source keyframe, so boundaries
   are the first keyframes at least ``S`` seconds after the previous boundary. The last segment is
   merged into the one before when it would be shorter than ``S/2``.
@@ -31,6 +34,8 @@ ORIGINAL = "original"
 MAX_VARIANTS = 3
 # A last segment shorter than this joins the one before it.
 MIN_TAIL = 0.5
+# Length of a transcoded stream's first segment; the next ones double until they reach S (issue 13).
+FIRST_SEGMENT = 0.5
 # hls.js (1.5 and later) without a startLevel starts where its bandwidth estimate points, and seeds
 # that estimate with the first listed variant's BANDWIDTH capped at this (its abrEwmaDefaultEstimateMax):
 # a first variant within the cap is the one it starts with (checked in tests/test_exact_playlists.py).
@@ -58,18 +63,32 @@ class Variant:
     copy: bool = False
 
 
+def ramp(segment_seconds: float) -> list[float]:
+    """The start times of a transcoded stream's short first segments: ``0, 0.5, 1, 2, 4`` for
+    ``S`` = 6 (:data:`FIRST_SEGMENT`, doubling while below ``S``); ``S`` starts the next one."""
+    out = [0.0]
+    t = FIRST_SEGMENT
+    while t < segment_seconds - 1e-6:
+        out.append(t)
+        t *= 2
+    return out
+
+
 def fixed_boundaries(duration: float, segment_seconds: float) -> list[float]:
-    """Start times of the segments of a transcoded stream: ``0, S, 2S, ...`` below ``duration``.
+    """Start times of the segments of a transcoded stream below ``duration``: the :func:`ramp`, then
+    ``S, 2S, ...``.
 
     A last piece shorter than :data:`MIN_TAIL` joins the segment before it (a few milliseconds of
     tail make no segment of their own).
     """
     if duration <= 0:
         return [0.0]
-    count = max(1, math.ceil(duration / segment_seconds - 1e-6))
-    if count > 1 and duration - (count - 1) * segment_seconds < MIN_TAIL:
-        count -= 1
-    return [float(n * segment_seconds) for n in range(count)]
+    full = max(1, math.ceil(duration / segment_seconds - 1e-6))
+    starts = [t for t in ramp(segment_seconds) if t < duration - 1e-6]
+    starts += [float(n * segment_seconds) for n in range(1, full)]
+    if len(starts) > 1 and duration - starts[-1] < MIN_TAIL:
+        starts.pop()
+    return starts
 
 
 def keyframe_boundaries(keyframes: Sequence[float], duration: float, segment_seconds: float) -> list[float]:

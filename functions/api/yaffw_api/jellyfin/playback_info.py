@@ -34,6 +34,7 @@ from yaffw.sessions import PlaybackSession
 
 from yaffw_api.auth import User
 from yaffw_api.context import Deps, deps
+from yaffw_api.hls import start_prewarm
 from yaffw_api.jellyfin import device_profile, jfauth, play_args, wire
 from yaffw_api.jellyfin.media_sources import media_source_dto, with_decision
 from yaffw_api.jellyfin.routing import PREFIX
@@ -209,6 +210,7 @@ async def playback_info(request: Request, item_id: str) -> HTTPResponse:
                                  start_seconds=start, client=client_label(request), source=played)  # fmt: skip
     url = None
     if decision.is_hls:
+        start_prewarm(request, d, session)
         device_id = jfauth.client_info(request).device_id
         url = transcoding_url(d, user, item, session, decision, streams, device_id, source_id=str(played["id"]))
     source = with_decision(source, direct_play=not decision.is_hls, transcoding_url=url)
