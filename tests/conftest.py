@@ -192,6 +192,9 @@ def settings(database_url: str, redis_url: str, redis_prefix: str, s3_endpoint: 
         jwt_secret="test-secret-" + uuid.uuid4().hex,
         service_token="service-" + uuid.uuid4().hex,
         scratch_dir=_scratch / "scratch",
+        # Off: tests that open the same film twice expect an encoder each time; the cache's own test
+        # (tests/test_first_segments.py) turns it on.
+        first_segment_cache=0,
         state_dir=_scratch / "state",
         image_dir=_scratch / "images",
         # No load balancer waits on the api processes tests stop (test_rolling_update puts one back).

@@ -47,6 +47,8 @@ class Encoder:
         self.stopped = False
         self.paused = False
         self.stderr_tail = ""
+        # The first-segment cache entry this run's first segments go to (runs from segment 0 only).
+        self.cache_key: str | None = None
         self._on_segment = on_segment
         self._on_exit = on_exit
         self._proc: asyncio.subprocess.Process | None = None

@@ -10,4 +10,6 @@ SEGMENTS_MADE = Counter("yaffw_transcode_segments_made_total", "Segments FFmpeg 
 SEGMENTS_SERVED = Counter("yaffw_transcode_segments_served_total", "Segment requests", ["status"])
 RESTARTS = Counter("yaffw_transcode_encoder_restarts_total", "Encoder restarts (seeks, variant switches)")
 FIRST_SEGMENT = Histogram("yaffw_transcode_first_segment_seconds", "Job taken to its first segment made",
-                          buckets=(0.5, 1, 2, 3, 5, 8, 13, 21, 34))  # fmt: skip
+                          buckets=(0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 21, 34))  # fmt: skip
+FIRST_SEGMENTS_CACHED = Counter("yaffw_transcode_first_segments_cached_total",
+                                "Sessions that began with the first-segment cache")  # fmt: skip

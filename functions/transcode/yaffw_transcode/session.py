@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
 import shutil
 import time
 from pathlib import Path
@@ -26,6 +27,7 @@ from yaffw.queue import JobPayload
 
 from yaffw_transcode import metrics
 from yaffw_transcode.encoder import Encoder
+from yaffw_transcode.first_segments import FirstSegments
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +58,10 @@ class BeyondEnd(Exception):
 class TranscodeSession:
     """State of one session; all methods run on the worker's event loop."""
 
-    def __init__(self, job: JobPayload, raw: str, source: Source, plan: Plan, scratch: Path, hw: ffmpeg.HwAccel):
+    def __init__(self, job: JobPayload, raw: str, source: Source, plan: Plan, scratch: Path, hw: ffmpeg.HwAccel,
+                 cache: FirstSegments | None = None):  # fmt: skip
         self.job = job
+        self.cache = cache
         self.raw = raw  # the processing-list entry this session holds
         self.source = source
         self.plan = plan
@@ -107,6 +111,43 @@ class TranscodeSession:
         self.beyond[variant] = min(self.beyond.get(variant, n), n)
         self._notify()
 
+    @property
+    def cached_count(self) -> int:
+        """How many first segments the cache keeps of a film: those starting in its first ``S``
+        seconds (the ramp, :func:`yaffw.media.hls.ramp`)."""
+        return sum(1 for t in self.plan.starts if t < self.job.segment_seconds - 1e-6)
+
+    def _cache_key(self, variant: str) -> str | None:
+        """The first-segment cache entry of a run of ``variant`` from segment 0 (transcoded video only:
+        copied video starts fast anyway)."""
+        v = self.plan.variant(variant)
+        # Burned-in subtitles come from another file (a sidecar) the key does not follow: not cached.
+        if self.cache is None or v is None or v.copy or self.source.parts or self.job.burn_subtitle is not None:
+            return None
+        return self.cache.key(ffmpeg.build(self._spec(variant, 0, self.scratch / ".run"), self.hw), self.source.path)
+
+    def _from_cache(self, variant: str) -> bool:
+        """Take the film's first segments of ``variant`` from the cache into this session's store;
+        True when they were all there (the encoder then starts when the player asks for the next)."""
+        key = self._cache_key(variant)
+        files = self.cache.lookup(key, self.cached_count) if self.cache is not None and key else None
+        if not files:
+            return False
+        for n, cached in enumerate(files):
+            dest = self.path(variant, n)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(cached, dest)
+            except FileExistsError:
+                pass
+            except OSError:
+                shutil.copyfile(cached, dest)
+            self.made.setdefault(variant, set()).add(n)
+        metrics.FIRST_SEGMENTS_CACHED.inc()
+        log.info("session %s: segments 0-%d of %s from the first-segment cache", self.sid, len(files) - 1, variant)
+        self._notify()
+        return True
+
     def _on_segment(self, enc: Encoder, n: int, made_at: Path) -> None:
         if not made_at.exists() or made_at.stat().st_size == 0:
             # Nothing left to put in it: the streams ended before this segment's start.
@@ -117,6 +158,8 @@ class TranscodeSession:
         dest.parent.mkdir(parents=True, exist_ok=True)
         made_at.replace(dest)  # atomic: a reader of an older copy keeps its file
         self.made.setdefault(enc.variant, set()).add(n)
+        if enc.cache_key and self.cache is not None and n < self.cached_count:
+            self.cache.store(enc.cache_key, n, dest)
         self.failures = 0
         metrics.SEGMENTS_MADE.inc()
         self._notify()
@@ -151,24 +194,30 @@ class TranscodeSession:
             await self.encoder.stop()
         if self.closed:
             return
+        self._runs += 1
+        spec = self._spec(variant, n, self.scratch / f".run{self._runs}")
+        enc = Encoder(ffmpeg.build(spec, self.hw), variant, n, spec.out_dir, self._on_segment, self._on_exit)
+        if n == 0:
+            enc.cache_key = self._cache_key(variant)  # its first segments are kept for the next session
+        self.encoder = enc
+        if self._runs > 1:
+            metrics.RESTARTS.inc()
+        log.info("session %s: encoder for %s from segment %d (run %d)", self.sid, variant, n, self._runs)
+        await enc.launch()
+
+    def _spec(self, variant: str, n: int, out_dir: Path) -> ffmpeg.EncodeSpec:
+        """What a run of ``variant`` from segment ``n`` into ``out_dir`` makes."""
         v = self.plan.variant(variant)
         assert v is not None
-        self._runs += 1
-        spec = ffmpeg.EncodeSpec(
+        return ffmpeg.EncodeSpec(
             source=self._input(), concat=bool(self.source.parts), variant=v, starts=self.plan.starts, start_segment=n,
-            out_dir=self.scratch / f".run{self._runs}", audio=self.job.audio, audio_index=self.job.audio_index,
+            out_dir=out_dir, audio=self.job.audio, audio_index=self.job.audio_index,
             audio_source_codec=(self.source.audio or {}).get("codec"),
             audio_source_channels=(self.source.audio or {}).get("channels"), burn_subtitle=self.job.burn_subtitle,
             burn_path=self.source.burn_path,
             has_video=self.source.video is not None,
             keyframes=self.plan.keyframes, duration=self.plan.duration, end=self.plan.duration,
         )  # fmt: skip
-        enc = Encoder(ffmpeg.build(spec, self.hw), variant, n, spec.out_dir, self._on_segment, self._on_exit)
-        self.encoder = enc
-        if self._runs > 1:
-            metrics.RESTARTS.inc()
-        log.info("session %s: encoder for %s from segment %d (run %d)", self.sid, variant, n, self._runs)
-        await enc.launch()
 
     def _input(self) -> str:
         """What FFmpeg reads: the file, or for a film in parts a concat list of them in scratch."""
@@ -190,8 +239,11 @@ class TranscodeSession:
         """Make sure segment ``n`` of ``variant`` (default: the first variant) is made or being made."""
         name = variant or self.last_variant
         async with self._lock:
-            if not self.is_made(name, n) and self._needs_restart(name, n):
-                await self._restart(name, n)
+            if self.is_made(name, n) or not self._needs_restart(name, n):
+                return
+            if n == 0 and self.encoder is None and self._from_cache(name):
+                return  # a new session of a film started before: no encoder until the player needs one
+            await self._restart(name, n)
 
     async def segment(self, variant: str, n: int, wait: float) -> Path:
         """The file of segment ``n``, waiting up to ``wait`` seconds for it.

@@ -39,6 +39,7 @@ from yaffw.routing import Routing, SessionCheck, SessionMessage
 from yaffw.settings import Settings
 
 from yaffw_transcode import metrics, server
+from yaffw_transcode.first_segments import FirstSegments
 from yaffw_transcode.session import TranscodeSession
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,8 @@ class Worker:
         self.address = f"{settings.advertise_host or machine_address()}:{settings.port}"
         self.hw = ffmpeg.hwaccel(settings.hwaccel, settings.vaapi_device)
         self.scratch = settings.scratch_dir / self.worker_id
+        # Beside the workers' own folders: kept across worker restarts, shared by the machine's workers.
+        self.first_segments = FirstSegments(settings.scratch_dir / "first-segments", settings.first_segment_cache)
         self.sessions: dict[str, TranscodeSession] = {}
         self.draining = False
         self._stop = asyncio.Event()
@@ -180,7 +183,7 @@ class Worker:
             return
         start = min(job.start_segment, len(plan.starts) - 1)
         variant = job.variant if plan.variant(job.variant) else plan.variants[0].name
-        session = TranscodeSession(job, raw, src, plan, self.scratch / job.sid, self.hw)
+        session = TranscodeSession(job, raw, src, plan, self.scratch / job.sid, self.hw, self.first_segments)
         self.sessions[job.sid] = session
         metrics.SESSIONS.set(len(self.sessions))
         metrics.JOBS.labels("started").inc()

@@ -140,6 +140,26 @@
     });
   }
 
+  // A transcoded segment that is not made yet arrives after the encoder made it: that wait is not
+  // network throughput. hls.js samples its bandwidth estimate from each fragment's whole load, so the
+  // short first segments of a new session (0.5 s, made in about as long) would read as a slow network
+  // and make it switch to a lower variant, which restarts the encoder. A fragment whose first byte
+  // took longer than WAIT_MS leaves the estimate as it was before it.
+  var WAIT_MS = 300;
+  function ignoreEncoderWaits(Hls, player) {
+    var before = {};
+    player.on(Hls.Events.FRAG_LOADING, function (_, data) {
+      before[data.frag.sn] = player.bandwidthEstimate;
+    });
+    player.on(Hls.Events.FRAG_BUFFERED, function (_, data) {
+      var loading = data.frag.stats.loading, estimate = before[data.frag.sn];
+      delete before[data.frag.sn];
+      if (isFinite(estimate) && estimate > 0 && loading.first - loading.start > WAIT_MS) {
+        player.bandwidthEstimate = estimate;
+      }
+    });
+  }
+
   function attach(answer, start) {
     root.setAttribute("data-method", answer.method);
     root.setAttribute("data-session", answer.session_id);
@@ -161,6 +181,7 @@
                            session: answer.session_id });
           if (data.fatal) showError("Playback failed: " + (data.details || data.type));
         });
+        ignoreEncoderWaits(Hls, hls);
         hls.loadSource(answer.url);
         hls.attachMedia(video);
       });
