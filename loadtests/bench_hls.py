@@ -1,6 +1,11 @@
-"""HLS through yaffw next to bare FFmpeg with the same arguments, measured in the same run (issue 6).
+"""HLS through yaffw next to bare FFmpeg with the same arguments, and first frame in Chromium next
+to static HLS, measured in the same run (issues 6 and 13).
 
-    .venv/bin/python loadtests/bench_hls.py [--runs 3] [--whole-runs 1] [--seconds 60] [--height 720]
+    .venv/bin/python loadtests/bench_hls.py [--runs 3] [--whole-runs 1] [--browser-runs 5] [--seconds 60]
+                                            [--height 720] [--quick] [--first-frame-only]
+
+``--quick`` (about 3 minutes on an idle 2-core machine): one run of each segment figure, 3 first
+frames per side. Exit status 0 when every target is met, 1 otherwise.
 
 A real api process and a real transcode worker (warmed up by one session first), PostgreSQL and
 Redis at DATABASE_URL / REDIS_URL (default 127.0.0.1) in a private database and key prefix. The
@@ -19,6 +24,15 @@ under ~/.cache/yaffw-bench; the client plays H.264 up to ``--height`` lines, so 
 4. **CPU seconds** of (3): the session's FFmpeg plus the worker and the api, next to bare FFmpeg's
    (steadier than wall time on a busy machine);
 5. **peak RSS of one session**: the worker and its FFmpeg, sampled every 50 ms during (3).
+
+0. **first frame in Chromium** (``loadtests/first_frame.py``): hls.js on a tiny page, from the
+   start of the player (the playback request) to the first composited frame
+   (``requestVideoFrameCallback``), for a film never started on the worker (its first-segment cache
+   emptied) and a film started before (cached), next to the same film as static HLS files pre-made
+   with the worker's own command line and served by a static server on this machine; with each
+   step's time (playback, job queued/taken, playlists, FFmpeg started, segment 0 made, fragment 0
+   loaded/buffered, frame) read from the page and the processes' logs. Targets: <= 1.0 s, and
+   <= 1.5x static HLS for the film seen before (the new film's ratio is printed too).
 
 Runs alternate which side goes first. Prints every figure, medians, the ratios yaffw / bare (of the
 medians, and the median of each run's pair; target ≤ 1.3 for the first segment and the seek) and the
@@ -333,10 +347,14 @@ async def bench(args: argparse.Namespace, api: str, pids: tuple[int, int], pool:
     res: dict[str, list[float]] = {k: [] for k in ("yaffw first", "bare first", "yaffw seek", "bare seek")}
     async with httpx.AsyncClient(timeout=120) as http:
         client = Client(http, api, user, args.height)
+        # The segment figures compare encoder runs: each of their sessions starts with the worker's
+        # first-segment cache emptied (a film never started), so its encoder starts at segment 0.
+        cache_dir = settings.scratch_dir / "first-segments"
+        shutil.rmtree(cache_dir, ignore_errors=True)
         _, _, sid, _ = await first_and_seek(client, item)  # warm-up: imports, pools, caches, page cache
         await client.close(sid, watch)
-        frames = await first_frames(args, api, client, item, watch, watch.argv_for(sid, 0), tmp,
-                                    settings.scratch_dir / "first-segments", settings.segment_seconds)  # fmt: skip
+        frames = await first_frames(args, api, client, item, watch, watch.argv_for(sid, 0), tmp, cache_dir,
+                                    settings.segment_seconds)  # fmt: skip
         if args.first_frame_only:
             watch.stop()
             return report_frames(frames)
@@ -348,6 +366,7 @@ async def bench(args: argparse.Namespace, api: str, pids: tuple[int, int], pool:
             if bare_before:
                 res["bare first"].append(bare(argv0, tmp / f"b{run}f")[0])
                 res["bare seek"].append(bare(argv_n, tmp / f"b{run}s")[0])
+            shutil.rmtree(cache_dir, ignore_errors=True)
             first, seek, sid, n = await first_and_seek(client, item)
             argv0, argv_n = watch.argv_for(sid, 0), watch.argv_for(sid, n)
             await client.close(sid, watch)
@@ -374,6 +393,7 @@ async def bench(args: argparse.Namespace, api: str, pids: tuple[int, int], pool:
             watch.reset()
             services_cpu = cpu_seconds(watch.proc) + cpu_seconds(api_proc)
             started = time.perf_counter()
+            shutil.rmtree(cache_dir, ignore_errors=True)
             sid, index_url, uris = await client.open(item)
             for uri in uris:
                 await client.segment(index_url, uri)

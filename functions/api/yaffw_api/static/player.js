@@ -129,33 +129,46 @@
 
   var LABELS = { direct_play: "Direct play", direct_stream: "Direct stream", transcode: "Transcoding" };
 
+  var hlsLoading = null;
   function loadHls() {
     if (window.Hls) return Promise.resolve(window.Hls);
-    return new Promise(function (resolve, reject) {
-      var s = document.createElement("script");
-      s.src = root.getAttribute("data-hls-src");
-      s.onload = function () { resolve(window.Hls); };
-      s.onerror = function () { reject(new Error("could not load hls.js")); };
-      document.head.appendChild(s);
-    });
+    if (!hlsLoading) {
+      hlsLoading = new Promise(function (resolve, reject) {
+        var s = document.createElement("script");
+        s.src = root.getAttribute("data-hls-src");
+        s.onload = function () { resolve(window.Hls); };
+        s.onerror = function () { hlsLoading = null; reject(new Error("could not load hls.js")); };
+        document.head.appendChild(s);
+      });
+    }
+    return hlsLoading;
   }
 
-  // A transcoded segment that is not made yet arrives after the encoder made it: that wait is not
-  // network throughput. hls.js samples its bandwidth estimate from each fragment's whole load, so the
-  // short first segments of a new session (0.5 s, made in about as long) would read as a slow network
-  // and make it switch to a lower variant, which restarts the encoder. A fragment whose first byte
-  // took longer than WAIT_MS leaves the estimate as it was before it.
+  // A transcoded session's first fragments are short (0.5 to 2 s) and each arrives when the encoder
+  // has made it. hls.js would read those waits as a slow network: its abandon rule gives up on a
+  // fragment after half its duration, and its bandwidth estimate counts the wait, so it switched to
+  // a lower variant at start, which restarts the encoder. So (1) the level hls.js starts with is
+  // kept until a full-length fragment is buffered, then its automatic choice resumes; (2) a wait for
+  // a fragment's first byte longer than WAIT_MS (the encoder at work, not the network) is left out
+  // of the bandwidth sample.
   var WAIT_MS = 300;
-  function ignoreEncoderWaits(Hls, player) {
-    var before = {};
-    player.on(Hls.Events.FRAG_LOADING, function (_, data) {
-      before[data.frag.sn] = player.bandwidthEstimate;
+  function steadyStart(Hls, player) {
+    var held = false;
+    player.on(Hls.Events.MANIFEST_PARSED, function () {
+      if (player.levels.length > 1 && player.autoLevelEnabled) {
+        player.loadLevel = player.firstLevel;
+        held = true;
+      }
+    });
+    player.on(Hls.Events.FRAG_LOADED, function (_, data) {
+      var loading = data.frag.stats.loading;
+      if (loading.first - loading.start > WAIT_MS) loading.start = loading.first;
     });
     player.on(Hls.Events.FRAG_BUFFERED, function (_, data) {
-      var loading = data.frag.stats.loading, estimate = before[data.frag.sn];
-      delete before[data.frag.sn];
-      if (isFinite(estimate) && estimate > 0 && loading.first - loading.start > WAIT_MS) {
-        player.bandwidthEstimate = estimate;
+      var details = player.levels[data.frag.level] && player.levels[data.frag.level].details;
+      if (held && details && data.frag.duration >= details.targetduration - 0.5) {
+        held = false;
+        player.loadLevel = -1; // automatic again
       }
     });
   }
@@ -181,7 +194,7 @@
                            session: answer.session_id });
           if (data.fatal) showError("Playback failed: " + (data.details || data.type));
         });
-        ignoreEncoderWaits(Hls, hls);
+        steadyStart(Hls, hls);
         hls.loadSource(answer.url);
         hls.attachMedia(video);
       });
@@ -210,6 +223,8 @@
     // A film with versions: the one picked on the item page (?source=), kept when the track changes.
     var source = (session && session.source_id) || new URLSearchParams(location.search).get("source");
     if (source) body.source = source;
+    // hls.js loads while the server decides (and pre-warms the encoder): not after the answer.
+    if (MSE) loadHls().catch(function () {});
     return api("POST", "/api/items/" + encodeURIComponent(itemId) + "/playback", body)
       .then(function (answer) {
         session = answer;
