@@ -18,6 +18,7 @@ import pytest
 from tests import awkward_media
 from tests._media_rows import make_user
 from tests._subtitle_media import ASS, MOV_TEXT_LINE, MULTI, PGS, SRT, scanned_library
+from tests.jellyfin_support import client_headers
 from tests.transcode_support import WorkerProcess, ffprobe_json, get_segment, playlist_segments
 
 pytestmark = pytest.mark.timeout(300)
@@ -31,7 +32,7 @@ async def library(pool, settings, sample_media) -> dict:
     one who does not."""
     folder = sample_media.root.parent / f"{sample_media.root.name}-subtitles"
     lib, items = await scanned_library(pool, settings, folder, f"subtitled-{time.time_ns()}")
-    return {"items": items, "folder": folder, "viewer": await make_user(pool, settings, libraries=(lib,)),
+    return {"items": items, "folder": folder, "lib": lib, "viewer": await make_user(pool, settings, libraries=(lib,)),
             "stranger": await make_user(pool, settings)}  # fmt: skip
 
 
@@ -199,3 +200,82 @@ async def test_hls_subtitle_renditions_line_up_with_the_video(api_url, library, 
             assert pgs.status_code == 422, pgs.text  # pictures are burned in, never a text rendition
         finally:
             await client.delete(f"{api_url}/api/sessions/{answer['session_id']}", headers=viewer["headers"])
+
+
+PROFILE = {
+    "DirectPlayProfiles": [{"Container": "mp4", "Type": "Video", "VideoCodec": "h264", "AudioCodec": "aac"}],
+    "TranscodingProfiles": [{"Container": "ts", "Type": "Video", "Protocol": "hls", "VideoCodec": "h264",
+                             "AudioCodec": "aac"}],
+}  # fmt: skip
+
+
+async def test_jellyfin_delivers_text_subtitles_externally(api_url, library) -> None:
+    """PlaybackInfo: each text subtitle is ``DeliveryMethod: External`` with a ``DeliveryUrl`` that a
+    player fetches as is (its ``ApiKey`` is scoped to the file); pictures are ``Encode``. The Jellyfin
+    master playlist lists the text streams as renditions too, fetchable with the URIs it gives."""
+    viewer = library["viewer"]
+    item = _multi(library)
+    hex_id = item.replace("-", "")
+    jf = client_headers("subtitles-jf", viewer["token"])
+    async with httpx.AsyncClient(base_url=api_url, timeout=60) as client:
+        r = await client.post(f"/Items/{hex_id}/PlaybackInfo", params={"UserId": viewer["id"]},
+                              json={"DeviceProfile": PROFILE}, headers=jf)  # fmt: skip
+        assert r.status_code == 200, r.text
+        answer = r.json()
+        try:
+            source = answer["MediaSources"][0]
+            subs = {s["Index"]: s for s in source["MediaStreams"] if s["Type"] == "Subtitle"}
+            assert {i: s["DeliveryMethod"] for i, s in subs.items()} == {ASS: "External", PGS: "Encode",
+                                                                         SRT: "External"}  # fmt: skip
+            url = subs[SRT]["DeliveryUrl"]
+            assert url.startswith(f"/Videos/{hex_id}/{hex_id}/Subtitles/{SRT}/0/Stream.vtt?ApiKey="), url
+            vtt = await client.get(url)
+            assert vtt.status_code == 200 and vtt.headers["content-type"].startswith("text/vtt"), vtt.text
+            assert _cue(vtt.text, awkward_media.SRT_LINE) == (2.0, 5.0)
+            bare = url.split("?")[0]
+            assert (await client.get(bare)).status_code == 401
+            assert (await client.get(bare.replace("/0/Stream.vtt", "/Stream.vtt"), headers=jf)).status_code == 200
+            r = await client.get(bare.replace(".vtt", ".srt"), headers=jf)
+            assert r.status_code == 400 and r.json(), r.text
+            r = await client.get(f"/Videos/{hex_id}/{hex_id}/Subtitles/{PGS}/0/Stream.vtt", headers=jf)
+            assert r.status_code == 422, r.text
+
+            master = await client.get(source["TranscodingUrl"])
+            assert master.status_code == 200, master.text
+            uris = re.findall(r'#EXT-X-MEDIA:TYPE=SUBTITLES,[^\n]*URI="([^"]+)"', master.text)
+            assert len(uris) == 2 and all(",SUBTITLES=\"subs\"" in line for line in master.text.splitlines()
+                                          if line.startswith("#EXT-X-STREAM-INF")), master.text  # fmt: skip
+            playlist_url = urljoin(str(master.url), uris[1])
+            playlist = await client.get(playlist_url)  # no header: the URI carries its token
+            assert playlist.status_code == 200, playlist.text
+            first = playlist_segments(playlist.text)[0][1]
+            seg = await client.get(urljoin(playlist_url, first))
+            assert seg.status_code == 200 and "X-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000" in seg.text, seg.text
+        finally:
+            await client.delete(f"/api/sessions/{answer['PlaySessionId']}", headers=viewer["headers"])
+
+
+async def test_jellyfin_user_configuration_sets_the_subtitle_preferences(api_url, pool, settings, library) -> None:
+    user = await make_user(pool, settings, libraries=(library["lib"],))
+    jf = client_headers("subtitles-jf-config", user["token"])
+    item = _multi(library)
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as client:
+        config = {"SubtitleLanguagePreference": "fre", "SubtitleMode": "Always", "AudioLanguagePreference": ""}
+        r = await client.post("/Users/Configuration", params={"userId": user["id"]}, json=config, headers=jf)
+        assert r.status_code == 204, r.text
+        prefs = await client.get("/api/users/me/subtitle-preferences", headers=user["headers"])
+        assert prefs.json() == {"languages": ["fra"], "mode": "always"}
+        me = (await client.get("/Users/Me", headers=jf)).json()["Configuration"]
+        assert (me["SubtitleLanguagePreference"], me["SubtitleMode"]) == ("fra", "Always")
+        r = await client.get(f"/api/items/{item}/subtitles", headers=user["headers"])
+        assert r.json()["selected"] == ASS  # French wanted always: the only French track
+        for bad in ({"SubtitleMode": "Sometimes"}, {"SubtitleLanguagePreference": "<x>", "SubtitleMode": "None"}):
+            r = await client.post("/Users/Configuration", json=bad, headers=jf)
+            assert r.status_code == 400 and r.json(), (bad, r.text)
+        # Nothing of a refused configuration was kept.
+        assert (await client.get("/api/users/me/subtitle-preferences", headers=user["headers"])).json()["mode"] == (
+            "always"
+        )
+        r = await client.post("/Users/Configuration", json={"SubtitleMode": "None"}, headers=jf)
+        assert r.status_code == 204
+        assert (await client.get(f"/api/items/{item}/subtitles", headers=user["headers"])).json()["selected"] is None

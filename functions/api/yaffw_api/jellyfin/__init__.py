@@ -16,6 +16,7 @@ BLUEPRINTS = [
     "yaffw_api.jellyfin.playback_info",
     "yaffw_api.jellyfin.streams",
     "yaffw_api.jellyfin.hls",
+    "yaffw_api.jellyfin.subtitles",
     "yaffw_api.jellyfin.reporting",
     "yaffw_api.jellyfin.unsupported",
 ]

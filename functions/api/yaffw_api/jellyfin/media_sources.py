@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from yaffw.media import subtitles
 from yaffw.media.decision import container_of
 
 from yaffw_api.jellyfin.wire import jf_id, ticks
@@ -100,6 +101,18 @@ def media_source_dto(item: dict[str, Any], streams: list[dict[str, Any]], server
     ``Path`` is a server path: only shown to administrators (``show_path``).
     """
     dtos = [d for d in (media_stream_dto(s) for s in streams) if d is not None]
+    for dto in dtos:
+        if dto["Type"] != "Subtitle":
+            continue
+        if subtitles.is_text(dto["Codec"]):
+            # Served by yaffw_api.jellyfin.subtitles as WebVTT; PlaybackInfo adds a token for it.
+            dto["DeliveryMethod"] = "External"
+            dto["DeliveryUrl"] = (
+                f"/Videos/{jf_id(item['id'])}/{jf_id(item['id'])}/Subtitles/{dto['Index']}/0/Stream.vtt"
+            )
+            dto["IsExternalUrl"] = False
+        else:
+            dto["DeliveryMethod"] = "Encode"  # pictures are burned in by a transcode
     audio = [s for s in streams if s.get("type") == "audio"]
     default_audio = next((s for s in audio if s.get("is_default")), audio[0] if audio else None)
     subtitle_default = next((s for s in streams if s.get("type") == "subtitle" and s.get("is_default")), None)
@@ -142,3 +155,12 @@ def with_decision(source: dict[str, Any], *, direct_play: bool, transcoding_url:
         "SupportsTranscoding": hls, "TranscodingUrl": transcoding_url,
         "TranscodingSubProtocol": "hls" if hls else None, "TranscodingContainer": "ts" if hls else None,
     }  # fmt: skip
+
+
+def with_subtitle_token(source: dict[str, Any], token: str) -> None:
+    """Give each text subtitle's ``DeliveryUrl`` in ``source`` the ``ApiKey`` (scoped to the file) that
+    lets a player fetch it without headers, as PlaybackInfo answers it."""
+    for dto in source.get("MediaStreams") or []:
+        url = dto.get("DeliveryUrl")
+        if url and "?" not in url:
+            dto["DeliveryUrl"] = f"{url}?ApiKey={token}"

@@ -36,7 +36,7 @@ from yaffw_api.auth import User
 from yaffw_api.context import Deps, deps
 from yaffw_api.hls import start_prewarm
 from yaffw_api.jellyfin import device_profile, jfauth, play_args, wire
-from yaffw_api.jellyfin.media_sources import media_source_dto, with_decision
+from yaffw_api.jellyfin.media_sources import media_source_dto, with_decision, with_subtitle_token
 from yaffw_api.jellyfin.routing import PREFIX
 from yaffw_api.jellyfin.users import check_user_param
 from yaffw_api.playback_domain import media_token, open_session, playable_item
@@ -203,6 +203,7 @@ async def playback_info(request: Request, item_id: str) -> HTTPResponse:
     if req.audio_index is not None and req.audio_index != saved_audio:
         await audio_choice.remember(d.pool, user.id, str(item["id"]), req.audio_index)
     source = media_source_dto(played, streams, show_path=user.is_admin)
+    with_subtitle_token(source, media_token(d, user, f"item:{played['id']}", played["duration_seconds"]))
     if decision.audio_index is not None:
         # The track played (remembered, preferred language or the file's): the client's menu shows it.
         source["DefaultAudioStreamIndex"] = decision.audio_index

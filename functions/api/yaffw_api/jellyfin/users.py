@@ -13,6 +13,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, empty
 from yaffw.errors import Forbidden, NotFound
+from yaffw.media.subtitle_pick import JELLYFIN_MODES
 
 from yaffw_api import login
 from yaffw_api.auth import User
@@ -25,6 +26,7 @@ from yaffw_api.params import json_object
 from yaffw_api.queries import users as user_queries
 
 bp = Blueprint("jf_users", url_prefix=PREFIX)
+JELLYFIN_MODE_OF = {mine: theirs for theirs, mine in JELLYFIN_MODES.items()}
 
 PLAYABLE_MEDIA_TYPES = ["Video"]
 
@@ -38,9 +40,10 @@ def user_dto(row: dict[str, Any], sid: str) -> dict[str, Any]:
         "EnableAutoLogin": False, "LastLoginDate": date(row.get("last_login_at")),
         "LastActivityDate": date(row.get("last_login_at")),
         "Configuration": {
-            "PlayDefaultAudioTrack": True, "SubtitleLanguagePreference": "",
+            "PlayDefaultAudioTrack": True, "SubtitleLanguagePreference": (row.get("subtitle_languages") or [""])[0],
             "AudioLanguagePreference": (row.get("audio_languages") or [""])[0],
-            "DisplayMissingEpisodes": False, "GroupedFolders": [], "SubtitleMode": "Default",
+            "DisplayMissingEpisodes": False, "GroupedFolders": [],
+            "SubtitleMode": JELLYFIN_MODE_OF.get(row.get("subtitle_mode") or "default", "Default"),
             "DisplayCollectionsView": False, "EnableLocalPassword": False, "OrderedViews": [],
             "LatestItemsExcludes": [], "MyMediaExcludes": [], "HidePlayedInLatest": True,
             "RememberAudioSelections": True, "RememberSubtitleSelections": True,

@@ -26,7 +26,7 @@ _ADMIN_LOCK = 0x79AFF5  # serialises changes that could remove the last administ
 
 _SELECT = """
 SELECT u.id, u.name, u.is_admin, u.is_disabled, u.created_at, u.updated_at, u.last_login_at,
-       u.max_sessions, u.max_transcodes, u.audio_languages,
+       u.max_sessions, u.max_transcodes, u.audio_languages, u.subtitle_languages, u.subtitle_mode,
        ARRAY(SELECT a.library_id FROM library_access a WHERE a.user_id = u.id ORDER BY a.library_id) AS library_ids
 FROM users u
 """
