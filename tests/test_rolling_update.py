@@ -10,15 +10,17 @@ already sent to a replica finish there, and a kept-alive connection stays on it)
 the rotation when its ``/readyz`` fails, and :data:`PROPAGATION` seconds after it was sent SIGTERM
 (the endpoint update reaching every node): until then new connections still reach it.
 
-The players are real HLS clients (httpx), not hls.js in Chromium: on this 2-core machine, three
-browsers decoding video beside two api replicas, two workers and three FFmpeg transcodes would
-measure the machine rather than the update. They do what hls.js does: master and media playlists,
-then each segment in order, keeping :data:`BUFFER_AHEAD` seconds buffered ahead of a playhead that
-advances in real time; a ``503`` with ``Retry-After`` is waited out (hls.js retries it too), any
-other failure is a player error. Each segment's first video timestamp must be where the playlist
-says (continuity across handovers), and the playhead must never catch up with the buffer (a stall).
-Positions are reported every :data:`REPORT_EVERY` seconds; at the end PostgreSQL holds at least the
-last acknowledged one per player.
+Of the three players one is hls.js on the real player page in headless Chromium (:class:`PagePlayer`):
+no hls.js error, fatal or not, no failed request, and its video plays on in real time. The other two
+are HTTP clients (:class:`Player`), because on this 2-core machine three browsers decoding video beside
+two api replicas, two workers and three FFmpeg transcodes would measure the machine rather than the
+update. They do what hls.js does: master and media playlists, then each segment in order, keeping
+:data:`BUFFER_AHEAD` seconds buffered ahead of a playhead that advances in real time; a ``503`` with
+``Retry-After`` is waited out (hls.js retries it too), any other failure is a player error. Each
+segment's first video timestamp must be where the playlist says (continuity across hand-overs), and
+the playhead must never catch up with the buffer (a stall). Positions are reported every
+:data:`REPORT_EVERY` seconds (the page every 10 s); at the end PostgreSQL holds at least the last
+acknowledged one per player.
 
 Before the drain (``yaffw_api.drain``), Sanic closed its listener on SIGTERM at once: connections
 the balancer still sent there were refused and kept-alive ones closed under their next request.
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import signal
 import subprocess
@@ -41,17 +44,20 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
+from playwright.async_api import Page
 from yaffw.local_services import free_port
 from yaffw.settings import Settings
 
 from tests._media_rows import insert_item, make_library, make_user
 from tests.api_seed import seed
+from tests.browser import signed_in_page, start_playing, wait_for_js
 from tests.conftest import ROOT
 from tests.fault_stack import FaultStack, env_for, fault_stack
 from tests.test_faults import _Pool
+from tests.test_hls_browser import HLS_HOOK
 from tests.transcode_support import WorkerProcess, make_long_hevc, playlist_segments, probe_segment
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 CAPS = {"containers": ["mp4"], "video_codecs": ["h264"], "audio_codecs": ["aac"], "max_height": 180, "hls": True}
 PROPAGATION = 1.0  # seconds from SIGTERM until the balancer stops opening connections to the replica
@@ -180,6 +186,16 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
             await writer.drain()
     except (ConnectionError, OSError):
         pass
+
+
+# hls.js sizes its buffer in bytes as well as seconds (maxBufferSize, 60 MB): the small test film
+# would be buffered whole at once and the page would fetch nothing during the update. Cap it in
+# seconds, as a film of a usual bitrate is, so the page fetches segments across the hand-overs.
+PAGE_HOOK = HLS_HOOK.replace(
+    "window.__hls = this;",
+    f"window.__hls = this; this.config.maxBufferLength = this.config.maxMaxBufferLength = {BUFFER_AHEAD};",
+)
+assert PAGE_HOOK != HLS_HOOK
 
 
 # -- the processes -------------------------------------------------------------------------------
@@ -331,6 +347,62 @@ class _PlayerError(Exception):
     pass
 
 
+class PagePlayer:
+    """hls.js on the real player page in headless Chromium, through the balancer: every answer the
+    page gets is checked like the other clients' (a segment's ``503`` + ``Retry-After`` is hls.js's
+    to retry), hls.js's errors are collected, and the last progress report acknowledged is kept."""
+
+    def __init__(self, page: Page, record: Record):
+        self.page, self.record = page, record
+        self.acked_position = 0.0
+        page.on("response", self._response)
+        page.on("requestfailed", self._failed)
+
+    async def start(self, item: str) -> None:
+        await self.page.route("**/api/items/*/playback", _cap_height)
+        await self.page.goto(f"/items/{item}/play")
+        await start_playing(self.page, timeout=60)
+        await wait_for_js(self.page, "document.getElementById('video').currentTime > 1", 60_000)
+
+    async def position(self) -> float:
+        return float(await self.page.evaluate("document.getElementById('video').currentTime"))
+
+    async def state(self) -> dict:
+        """hls.js's errors (fatal and not), the video element's error, the player's error text."""
+        seen = await self.page.evaluate(
+            "({hls: window.__hlsSeen, video: document.getElementById('video').error,"
+            " shown: !document.getElementById('player-error').hidden})"
+        )
+        return {**seen, "problems": list(self.page.problems)}
+
+    async def close(self) -> None:
+        """Pause and leave the page (the player saves its position as it goes)."""
+        await self.page.evaluate("document.getElementById('video').pause()")
+        self.page.remove_listener("response", self._response)
+        self.page.remove_listener("requestfailed", self._failed)
+        await self.page.context.close()
+
+    def _response(self, response) -> None:  # type: ignore[no-untyped-def]
+        self.record.requests += 1
+        if response.status == 503 and response.headers.get("retry-after"):
+            self.record.retried += 1
+        elif response.status >= 400:
+            self.record.fail(f"chromium {response.request.method} {response.url}: {response.status}")
+        elif response.url.endswith("/progress") and response.status == 200:
+            self.acked_position = json.loads(response.request.post_data or "{}")["position_seconds"]
+
+    def _failed(self, request) -> None:  # type: ignore[no-untyped-def]
+        if request.failure != "net::ERR_ABORTED":  # the page's own cancellation, not the server's doing
+            self.record.fail(f"chromium {request.method} {request.url}: {request.failure}")
+
+
+async def _cap_height(route) -> None:  # type: ignore[no-untyped-def]
+    """The player's capabilities with a small screen: a small ladder a loaded machine encodes fast."""
+    body = json.loads(route.request.post_data or "{}")
+    body.setdefault("capabilities", {})["max_height"] = 180
+    await route.continue_(post_data=json.dumps(body))
+
+
 class Browser:
     """A user browsing in a loop: item lists, search, item pages, resume, position reports."""
 
@@ -430,7 +502,7 @@ async def _rows(stack: FaultStack, sample_media) -> tuple[str, list[dict], list[
     return item, users[:PLAYERS], users[PLAYERS:], visits, fillers
 
 
-async def test_rolling_update_under_load(stack: FaultStack, sample_media, tmp_path: Path) -> None:
+async def test_rolling_update_under_load(stack: FaultStack, sample_media, browser, tmp_path: Path) -> None:
     item, player_users, browser_users, visits, fillers = await _rows(stack, sample_media)
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -458,7 +530,12 @@ async def test_rolling_update_under_load(stack: FaultStack, sample_media, tmp_pa
 
         record = Record()
         with tempfile.TemporaryDirectory(dir=tmp_path) as seg_dir:
-            players = [Player(lb.url, u, item, record, Path(seg_dir)) for u in player_users]
+            # One player is hls.js on the player page, the others HTTP clients (module docstring).
+            page = await signed_in_page(browser, lb.url, player_users[0]["name"], player_users[0]["password"],
+                                        width=640, height=400, init_script=PAGE_HOOK)  # fmt: skip
+            page_player = PagePlayer(page, record)
+            await page_player.start(item)
+            players = [Player(lb.url, u, item, record, Path(seg_dir)) for u in player_users[1:]]
             browsers = [Browser(lb.url, u, visits, fillers[i], record) for i, u in enumerate(browser_users)]
             listener = Listener(lb.url, browser_users[0], record)
             load = [asyncio.create_task(p.play(stop)) for p in players]
@@ -471,6 +548,7 @@ async def test_rolling_update_under_load(stack: FaultStack, sample_media, tmp_pa
                 await asyncio.sleep(0.2)
 
             timings: list[str] = []
+            page_from, page_since = await page_player.position(), time.monotonic()
             for old in list(apis):  # one replica at a time
                 started = time.monotonic()
                 old.proc.send_signal(signal.SIGTERM)
@@ -504,6 +582,9 @@ async def test_rolling_update_under_load(stack: FaultStack, sample_media, tmp_pa
                 assert "requeued at segment" in old_worker.log(), "the worker had no session to hand over"
             # The new processes serve a while, then everyone stops.
             await asyncio.sleep(4)
+            page_played, page_wall = await page_player.position() - page_from, time.monotonic() - page_since
+            page_state = await page_player.state()
+            await page_player.close()
             stop.set()
             await asyncio.wait_for(asyncio.gather(*load), 60)
             listening.cancel()  # it may be waiting for a ping
@@ -513,6 +594,7 @@ async def test_rolling_update_under_load(stack: FaultStack, sample_media, tmp_pa
               f"out (503 + Retry-After), stalls {[round(p.stalled, 1) for p in players]} s, longest segment "
               f"fetch {max(p.longest for p in players):.1f} s, segments "
               f"{[p.segments for p in players]}, SSE streams {listener.streams}, load {os.getloadavg()}")  # fmt: skip
+        print(f"hls.js played {page_played:.1f} s of {page_wall:.1f} s, fragments {page_state['hls']['frags']}")
         print("\n".join(record.failed[:20] + lb.refused[:10]))
         assert not lb.refused, f"{len(lb.refused)} connections no replica took: {lb.refused[:5]}"
         assert not record.failed, f"{len(record.failed)} failed requests, first: {record.failed[:5]}"
@@ -520,6 +602,10 @@ async def test_rolling_update_under_load(stack: FaultStack, sample_media, tmp_pa
         assert all(p.stalled < 1.0 for p in players), [p.stalled for p in players]
         assert not any(p.early for p in players), "a player stopped before the update was over: make the film longer"
         assert listener.streams >= 2, "the SSE stream was never ended and reopened"
+        assert page_state["hls"]["fatal"] == [] and page_state["hls"]["errors"] == [], page_state
+        assert page_state["video"] is None and not page_state["shown"], page_state
+        assert not page_state["problems"], page_state
+        assert page_played > page_wall - 2.0, f"hls.js played {page_played:.1f} s in {page_wall:.1f} s"
         # No lost progress: what PostgreSQL holds is at least the last position each player had acknowledged.
         conn = await stack.connect()
         try:
@@ -530,6 +616,12 @@ async def test_rolling_update_under_load(stack: FaultStack, sample_media, tmp_pa
                 )  # fmt: skip
                 assert p.acked_position > 10 and saved is not None and saved >= p.acked_position - 0.01, (
                     p.acked_position, saved)  # fmt: skip
+            saved = await conn.fetchval(
+                "SELECT position_seconds FROM user_item_data WHERE user_id = $1 AND item_id = $2",
+                player_users[0]["id"], item,
+            )  # fmt: skip
+            assert page_player.acked_position > 10 and saved >= page_player.acked_position - 0.01, (
+                page_player.acked_position, saved)  # fmt: skip
             for b in browsers:
                 saved = await conn.fetchval(
                     "SELECT position_seconds FROM user_item_data WHERE user_id = $1 AND item_id = $2",
