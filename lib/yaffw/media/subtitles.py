@@ -31,6 +31,7 @@ IMAGE_CODECS = frozenset({"hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle", "
 # The PTS that media time 0 has in our MPEG-TS segments (see the module's docstring).
 MPEGTS_AT_ZERO = 0
 _CONVERT_TIMEOUT = 120.0
+_INDEX = re.compile(r"[0-9]{1,6}")
 _TIMING = re.compile(r"^(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})\s+-->\s+(?:(\d+):)?(\d{2}):(\d{2})\.(\d{3})(.*)$")
 
 
@@ -124,7 +125,7 @@ def segment(cues: Sequence[Cue], start: float, end: float) -> str:
 
 def check_index(value: str) -> int:
     """A stream index from a URL. :raises BadInput: not a small non-negative integer."""
-    if not value.isdigit() or len(value) > 6:
+    if not _INDEX.fullmatch(value):  # ASCII digits only: str.isdigit() also takes "٣"
         raise BadInput("the subtitle stream index must be a non-negative integer", code="bad_stream_index")
     return int(value)
 
