@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
-from yaffw import sessions
+from yaffw import queue, sessions
 
 from tests._media_rows import insert_item, make_library, make_user
 from tests.api_procs import api_process
@@ -154,3 +154,28 @@ async def test_sigkilled_worker_fails_over_to_second_worker(api_url, media, work
     while ffmpeg_pids_with(sid) and time.monotonic() < deadline:
         await asyncio.sleep(0.2)
     assert not ffmpeg_pids_with(sid)
+
+
+async def test_playback_request_queues_the_job(api_url, media, redis, keys):
+    """Pre-warm (issue 13): the playback answer alone queues the session's job — on the variant the
+    master playlist lists first, at segment 0 — before the player has asked for any playlist."""
+    body = _play(api_url, media["owner"], media["hevc"])
+    sid = body["session_id"]
+    try:
+        deadline = time.monotonic() + 10
+        mine: list[str] = []
+        while not mine and time.monotonic() < deadline:
+            mine = [r for r in await redis.lrange(keys.transcode_queue, 0, -1) if sid in r]
+            await asyncio.sleep(0.05)
+        assert len(mine) == 1, "no job queued by the playback request"
+        job = queue.JobPayload.from_json(mine[0])
+        async with httpx.AsyncClient(timeout=30) as client:
+            master = (await client.get(urljoin(api_url, body["url"]))).text
+        first = next(line for line in master.splitlines() if "index.m3u8" in line).split("/", 1)[0]
+        assert (job.sid, job.start_segment, job.variant) == (sid, 0, first)
+        # The master playlist does not queue a second one.
+        assert [r for r in await redis.lrange(keys.transcode_queue, 0, -1) if sid in r] == mine
+    finally:
+        for raw in [r for r in await redis.lrange(keys.transcode_queue, 0, -1) if sid in r]:
+            await redis.lrem(keys.transcode_queue, 0, raw)  # no worker here; none of a later test takes it
+        httpx.delete(f"{api_url}/api/sessions/{sid}", headers=media["owner"]["headers"], timeout=30)

@@ -210,8 +210,10 @@ async def playback_info(request: Request, item_id: str) -> HTTPResponse:
     session = await open_session(d, user, item, decision, max_height=caps.max_height, max_bitrate=caps.max_bitrate,
                                  start_seconds=start, client=client_label(request), source=played)  # fmt: skip
     url = None
-    if decision.is_hls:
+    # A client that says it is only asking (IsPlayback=false) gets no encoder started for it.
+    if decision.is_hls and (wire.arg(request, "IsPlayback") or "").lower() != "false":
         start_prewarm(request, d, session)
+    if decision.is_hls:
         device_id = jfauth.client_info(request).device_id
         url = transcoding_url(d, user, item, session, decision, streams, device_id, source_id=str(played["id"]))
     source = with_decision(source, direct_play=not decision.is_hls, transcoding_url=url)
