@@ -2,7 +2,7 @@
 to static HLS, measured in the same run (issues 6 and 13).
 
     .venv/bin/python loadtests/bench_hls.py [--runs 3] [--whole-runs 1] [--browser-runs 5] [--seconds 60]
-                                            [--height 720] [--quick] [--first-frame-only]
+                                            [--height 720] [--quick] [--first-frame-only] [--source-dir DIR]
 
 ``--quick`` (about 3 minutes on a 2-core machine): one run of each segment figure, 5 first frames
 per side. Exit status 0 when every target is met, 1 otherwise.
@@ -81,9 +81,9 @@ REALTIME_MIN = 0.95
 HLS_VERSION = "1.7.4"
 
 
-def make_source(seconds: int) -> Path:
+def make_source(seconds: int, folder: Path) -> Path:
     """A 1920x1080 10-bit HEVC + AAC film with 2 s keyframes (cached)."""
-    path = Path.home() / ".cache" / "yaffw-bench" / f"hevc1080-{seconds}s.mkv"
+    path = folder / f"hevc1080-{seconds}s.mkv"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.mkv")
@@ -447,10 +447,12 @@ async def main() -> int:
         "--quick", action="store_true", help="one run of each segment figure, 5 first frames per side (about 3 minutes)"
     )
     parser.add_argument("--first-frame-only", action="store_true", help="only the first frames in Chromium")
+    parser.add_argument("--source-dir", type=Path, default=Path.home() / ".cache" / "yaffw-bench",
+                        help="where the generated film is kept between runs")  # fmt: skip
     args = parser.parse_args()
     if args.quick:
         args.runs, args.whole_runs, args.browser_runs = 1, 1, 5
-    src = make_source(args.seconds)
+    src = make_source(args.seconds, args.source_dir)
     print(f"{os.cpu_count()} CPUs, load average at start {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     admin_dsn = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     dbname = f"yaffw_bench_{uuid.uuid4().hex[:8]}"
