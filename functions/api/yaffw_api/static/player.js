@@ -195,6 +195,17 @@
           if (data.fatal) showError("Playback failed: " + (data.details || data.type));
         });
         steadyStart(Hls, hls);
+        // The first frame may sit a few ms after the start (encoder delay, one stream starting later
+        // than the other): begin at the first buffered frame, else hls.js jumps that hole itself and
+        // reports it as an error (bufferSeekOverHole).
+        var toBufferStart = function () {
+          var b = video.buffered;
+          if (!b.length) return;
+          hls.off(Hls.Events.BUFFER_APPENDED, toBufferStart);
+          var gap = b.start(0) - video.currentTime;
+          if (gap > 0 && gap < 1) video.currentTime = b.start(0);
+        };
+        hls.on(Hls.Events.BUFFER_APPENDED, toBufferStart);
         hls.loadSource(answer.url);
         hls.attachMedia(video);
       });
