@@ -11,7 +11,8 @@ the rotation when its ``/readyz`` fails, and :data:`PROPAGATION` seconds after i
 (the endpoint update reaching every node): until then new connections still reach it.
 
 Of the three players one is hls.js on the real player page in headless Chromium (:class:`PagePlayer`):
-no hls.js error, fatal or not, no failed request, and its video plays on in real time. The other two
+no fatal hls.js error, no failed load (not even one hls.js retried), and its video plays on in real
+time (hls.js may jump a tiny hole at the start or report a decoder stall on a busy machine). The other two
 are HTTP clients (:class:`Player`), because on this 2-core machine three browsers decoding video beside
 two api replicas, two workers and three FFmpeg transcodes would measure the machine rather than the
 update. They do what hls.js does: master and media playlists, then each segment in order, keeping
