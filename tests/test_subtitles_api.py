@@ -224,12 +224,17 @@ async def test_jellyfin_delivers_text_subtitles_externally(api_url, library) -> 
     hex_id = item.replace("-", "")
     jf = client_headers("subtitles-jf", viewer["token"])
     async with httpx.AsyncClient(base_url=api_url, timeout=60) as client:
+        r = await client.put(
+            f"/api/items/{item}/subtitle-choice", json={"stream_index": SRT}, headers=viewer["headers"]
+        )
+        assert r.status_code == 200, r.text
         r = await client.post(f"/Items/{hex_id}/PlaybackInfo", params={"UserId": viewer["id"]},
                               json={"DeviceProfile": PROFILE}, headers=jf)  # fmt: skip
         assert r.status_code == 200, r.text
         answer = r.json()
         try:
             source = answer["MediaSources"][0]
+            assert source["DefaultSubtitleStreamIndex"] == SRT  # the remembered choice
             subs = {s["Index"]: s for s in source["MediaStreams"] if s["Type"] == "Subtitle"}
             assert {i: s["DeliveryMethod"] for i, s in subs.items()} == {ASS: "External", PGS: "Encode",
                                                                          SRT: "External"}  # fmt: skip

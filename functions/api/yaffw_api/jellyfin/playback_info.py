@@ -41,6 +41,7 @@ from yaffw_api.jellyfin.routing import PREFIX
 from yaffw_api.jellyfin.users import check_user_param
 from yaffw_api.playback_domain import media_token, open_session, playable_item
 from yaffw_api.queries import versions
+from yaffw_api.subtitles import default_choice
 
 bp = Blueprint("jf_playback_info", url_prefix=PREFIX)
 
@@ -207,6 +208,12 @@ async def playback_info(request: Request, item_id: str) -> HTTPResponse:
     if decision.audio_index is not None:
         # The track played (remembered, preferred language or the file's): the client's menu shows it.
         source["DefaultAudioStreamIndex"] = decision.audio_index
+    # The subtitle the client starts with: remembered, else the preferences (yaffw.media.subtitle_pick); -1 off.
+    shown = req.subtitle_index if req.subtitle_index is not None else decision.burn_subtitle
+    if shown is None:
+        audio = next((x["language"] for x in streams if x.get("stream_index") == decision.audio_index), None)
+        shown = await default_choice(d, user, str(item["id"]), streams, audio)
+    source["DefaultSubtitleStreamIndex"] = -1 if shown is None else shown
     session = await open_session(d, user, item, decision, max_height=caps.max_height, max_bitrate=caps.max_bitrate,
                                  start_seconds=start, client=client_label(request), source=played)  # fmt: skip
     url = None
