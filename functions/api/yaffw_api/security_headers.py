@@ -31,7 +31,9 @@ _PAGE_POLICY = (
     "script-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:{images}",
-    "media-src 'self' blob:",
+    # data: for the empty "data:,WEBVTT" <track> hls.js makes for each subtitle rendition (cues are
+    # added by script); media itself is still only ours or MSE's blobs.
+    "media-src 'self' blob: data:",
     "worker-src 'self' blob:",
     "connect-src 'self'",
     "object-src 'none'",

@@ -220,7 +220,7 @@
       attempt.catch(function () {
         var button = document.getElementById("click-to-play");
         button.hidden = false;
-        button.onclick = function () { button.hidden = true; video.play(); };
+        button.onclick = function () { button.hidden = true; video.play().catch(function () {}); };
       });
     }
   }

@@ -117,8 +117,17 @@
       else hls.once(window.Hls.Events.SUBTITLE_TRACKS_UPDATED, apply);
       return;
     }
-    Array.prototype.slice.call(video.querySelectorAll("track[data-yaffw]")).forEach(function (t) {
-      t.track.mode = index !== null && t.getAttribute("data-yaffw") === String(index) ? "showing" : "disabled";
+    var own = video.querySelectorAll("track[data-yaffw]");
+    if (own.length) {
+      Array.prototype.slice.call(own).forEach(function (t) {
+        t.track.mode = index !== null && t.getAttribute("data-yaffw") === String(index) ? "showing" : "disabled";
+      });
+      return;
+    }
+    // Native HLS: the browser's tracks from the renditions, named as the menu names them.
+    var e = entry(index);
+    Array.prototype.forEach.call(video.textTracks, function (t) {
+      t.mode = e && t.label === e.label ? "showing" : "disabled";
     });
   }
 
@@ -145,7 +154,8 @@
         if (current.session !== s) return; // another playback started meanwhile
         menu = data.subtitles || [];
         fill();
-        if (!current.hls) directTracks();
+        // Direct play gets <track>s; native HLS (no MSE) has the playlist's renditions already.
+        if (!current.hls && s.method === "direct_play") directTracks();
         var wanted = burned() !== null ? burned() : data.selected;
         var e = entry(wanted);
         if (e && e.kind === "image" && burned() === null && window.yaffwPlayer && window.yaffwPlayer.restart) {
