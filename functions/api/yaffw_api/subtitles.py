@@ -35,6 +35,7 @@ bp = Blueprint("subtitles")
 
 VTT_TYPE = "text/vtt; charset=utf-8"
 _CACHE_SECONDS = 86_400
+_CONVERTING: dict[str, asyncio.Future[str]] = {}
 _COLUMNS = "i.id, i.path, (SELECT l.paths FROM libraries l WHERE l.id = i.library_id) AS roots"
 
 
@@ -81,7 +82,14 @@ async def webvtt(d: Deps, user: User, item_id: str, index: int) -> str:
     cached = await d.redis.get(key)
     if cached is not None:
         return cached.decode() if isinstance(cached, bytes) else str(cached)
-    vtt = await asyncio.to_thread(subs.convert, path, None if stream["is_external"] else index)
+    # One conversion per stream at a time in this process: a player asking for the playlist and its
+    # first segments together waits for the same FFmpeg run.
+    running = _CONVERTING.get(key)
+    if running is None:
+        running = asyncio.ensure_future(asyncio.to_thread(subs.convert, path, None if stream["is_external"] else index))
+        _CONVERTING[key] = running
+        running.add_done_callback(lambda _: _CONVERTING.pop(key, None))
+    vtt = await asyncio.shield(running)
     await d.redis.set(key, vtt, ex=_CACHE_SECONDS)
     return vtt
 
