@@ -1,6 +1,6 @@
 """Subtitles found by the scan (issue 13): every sidecar name form (language in any ISO 639 spelling,
 forced, default, SDH, a title), the codec from the file's data rather than its extension, a VobSub
-``.idx``/``.sub`` pair as one image stream, embedded streams with their flags, and rescans that add
+``.idx``/``.sub`` pair as one image stream, a PGS ``.sup``, embedded streams with their flags, and rescans that add
 and remove sidecars while the others keep their stream index. Real FFmpeg, PostgreSQL, Redis, S3."""
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ async def test_sidecar_names_codecs_flags_and_stable_indexes(clean_db, redis, se
     for name, body in sidecar.items():
         (folder / name).write_text(body)
     _vobsub(folder, stem)
+    write_sup(folder / f"{stem}.en.sup", Rect(64, 36, 8, 8, 20, 10, 1.0, 2.0))  # a PGS sidecar
     library = await make_library(pool, "Movies", "movies", [tmp_path / "movies"])
     scanner = make_scanner(pool, redis, settings)
     [result] = await scanner.scan(library)
@@ -99,11 +100,12 @@ async def test_sidecar_names_codecs_flags_and_stable_indexes(clean_db, redis, se
         f"{stem}.Commentary.pt-BR.srt": (3, "webvtt", "por", "Commentary", False, False, True),
         f"{stem}.en.default.vtt": (4, "webvtt", "eng", None, True, False, True),
         f"{stem}.en.srt": (5, "subrip", "eng", None, False, False, True),
-        f"{stem}.eng.forced.ass": (6, "ass", "eng", None, False, True, True),
-        f"{stem}.fr.sdh.srt": (7, "subrip", "fra", "SDH", False, False, True),
-        f"{stem}.ger.ssa": (8, "ass", "deu", None, False, False, True),
-        f"{stem}.idx": (9, "dvd_subtitle", None, None, False, False, True),
-        f"{stem}.srt": (10, "subrip", None, None, False, False, True),
+        f"{stem}.en.sup": (6, "hdmv_pgs_subtitle", "eng", None, False, False, True),
+        f"{stem}.eng.forced.ass": (7, "ass", "eng", None, False, True, True),
+        f"{stem}.fr.sdh.srt": (8, "subrip", "fra", "SDH", False, False, True),
+        f"{stem}.ger.ssa": (9, "ass", "deu", None, False, False, True),
+        f"{stem}.idx": (10, "dvd_subtitle", None, None, False, False, True),
+        f"{stem}.srt": (11, "subrip", None, None, False, False, True),
     }
     assert all(r["external_path"].startswith(str(folder)) for r in rows if r["is_external"])
 
@@ -115,7 +117,7 @@ async def test_sidecar_names_codecs_flags_and_stable_indexes(clean_db, redis, se
     assert (result.updated, result.failed) == (1, 0)
     again = described(await streams(pool, item["id"]))
     expected = {k: v for k, v in got.items() if k != f"{stem}.en.srt"}
-    expected[f"{stem}.it.srt"] = (11, "subrip", "ita", None, False, False, True)
+    expected[f"{stem}.it.srt"] = (12, "subrip", "ita", None, False, False, True)
     assert again == expected
     # And an unchanged rescan changes nothing.
     [result] = await scanner.scan(library)

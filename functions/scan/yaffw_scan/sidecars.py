@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from yaffw_scan.walk import Entry
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".tbn")
-SUBTITLE_EXTENSIONS = (".srt", ".vtt", ".ass", ".ssa", ".sub", ".idx")
+SUBTITLE_EXTENSIONS = (".srt", ".vtt", ".ass", ".ssa", ".sub", ".idx", ".sup")
 # Folder-level image names, in order of preference, per kind.
 _FOLDER_IMAGES = {
     "primary": ("poster", "folder", "cover", "default", "movie"),

@@ -2,8 +2,8 @@
 
 ``Film.srt``, ``Film.en.srt``, ``Film.eng.forced.ass``, ``Film.en.default.vtt``, ``Film.fr.sdh.srt``,
 ``Film.Director's commentary.en.ssa``, ``Film.idx`` + ``Film.sub`` (a VobSub pair: the ``.idx`` is the
-stream, FFmpeg reads the ``.sub`` beside it). The parts between the video's stem and the extension
-give the language (any ISO 639 spelling, stored as 639-2/T), ``forced``, ``default``, the
+stream, FFmpeg reads the ``.sub`` beside it), ``Film.en.sup`` (PGS). The parts between the video's
+stem and the extension give the language (any ISO 639 spelling, stored as 639-2/T), ``forced``, ``default``, the
 hearing-impaired kind (``sdh``, ``cc``, ``hi``: the title says "SDH") and, for anything else, the
 title. The codec comes from opening the file (a ``.sub`` alone may be MicroDVD text, a ``.srt`` may
 really be WebVTT); a file FFmpeg cannot read as subtitles is left out. Blocking: the scan's probe
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 # What the name promises, for files whose probe names no codec.
 EXTENSIONS = {".srt": "subrip", ".vtt": "webvtt", ".ass": "ass", ".ssa": "ass", ".idx": "dvd_subtitle",
-              ".sub": "microdvd"}  # fmt: skip
+              ".sup": "hdmv_pgs_subtitle", ".sub": "microdvd"}  # fmt: skip
 _FLAGS = frozenset({"forced", "default", "sdh", "cc", "hi"})
 _HEARING_IMPAIRED = frozenset({"sdh", "cc", "hi"})
 

@@ -48,7 +48,7 @@ VIDEO_EXTENSIONS = frozenset(
 )
 # Files that carry metadata for a media file or folder: nfo, images, subtitles.
 SIDECAR_EXTENSIONS = frozenset(
-    [".nfo", ".jpg", ".jpeg", ".png", ".webp", ".tbn", ".srt", ".vtt", ".ass", ".ssa", ".sub", ".idx"]
+    [".nfo", ".jpg", ".jpeg", ".png", ".webp", ".tbn", ".srt", ".vtt", ".ass", ".ssa", ".sub", ".idx", ".sup"]
 )
 _SYSTEM_DIRS = frozenset({"@eadir", "#recycle", "$recycle.bin", "lost+found", "#snapshot", ".trash"})
 _SAMPLE_DIR = re.compile(r"^samples?$", re.I)
