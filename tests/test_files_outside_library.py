@@ -202,16 +202,19 @@ async def test_hls_playlists_refuse_a_link_out_or_a_fifo(api_url, film, outside)
 
     async with httpx.AsyncClient(timeout=30) as http:
         for swap in ("link", "fifo"):
-            r = await http.post(f"{api_url}/api/items/{film['id']}/playback", json={"capabilities": CAPS},
-                                headers=film["user"]["headers"])  # fmt: skip
-            assert r.status_code == 201 and r.json()["method"] == "transcode", r.text
-            body = r.json()
+            # Swapped before the playback starts: the plan (made for the pre-warm, then cached for the
+            # session) is the first thing that reads the file.
             film["path"].unlink()
             if swap == "link":
                 film["path"].symlink_to(outside)
             else:
                 os.mkfifo(film["path"])
+            body = None
             try:
+                r = await http.post(f"{api_url}/api/items/{film['id']}/playback", json={"capabilities": CAPS},
+                                    headers=film["user"]["headers"])  # fmt: skip
+                assert r.status_code == 201 and r.json()["method"] == "transcode", r.text
+                body = r.json()
                 master = await http.get(httpx.URL(api_url).join(body["url"]))
                 if master.status_code == 200:
                     variant = next(x for x in master.text.splitlines() if x and not x.startswith("#"))
@@ -223,4 +226,5 @@ async def test_hls_playlists_refuse_a_link_out_or_a_fifo(api_url, film, outside)
             finally:
                 film["path"].unlink()
                 film["path"].write_bytes(film["bytes"])
-                await http.delete(f"{api_url}/api/sessions/{body['session_id']}", headers=film["user"]["headers"])
+                if body is not None:
+                    await http.delete(f"{api_url}/api/sessions/{body['session_id']}", headers=film["user"]["headers"])
