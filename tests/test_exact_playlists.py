@@ -63,13 +63,15 @@ def worker(settings, _scratch) -> WorkerProcess:
 
 
 def test_a_short_tail_joins_the_segment_before() -> None:
-    ramp = [0.0, 0.5, 1.0, 2.0, 4.0]
-    assert hls.fixed_boundaries(60.024, 6) == ramp + [6.0 * n for n in range(1, 10)]
+    assert hls.fixed_boundaries(60.024, 6) == [6.0 * n for n in range(10)]
     assert hls.durations(hls.fixed_boundaries(60.024, 6), 60.024)[-1] == pytest.approx(6.024)
-    assert hls.fixed_boundaries(60.6, 6) == ramp + [6.0 * n for n in range(1, 11)]  # half a second or more stays
+    assert hls.fixed_boundaries(60.6, 6) == [6.0 * n for n in range(11)]  # half a second or more stays
     assert hls.fixed_boundaries(0.3, 6) == [0.0]
-    assert hls.fixed_boundaries(0.8, 6) == [0.0]  # within the ramp too
-    assert hls.fixed_boundaries(1.2, 6) == [0.0, 0.5]
+    # With the ramp of short first segments (sessions from the start), the same rule.
+    ramp = [0.0, 0.5, 1.0, 2.0, 4.0]
+    assert hls.fixed_boundaries(60.024, 6, ramp=True) == ramp + [6.0 * n for n in range(1, 10)]
+    assert hls.fixed_boundaries(0.8, 6, ramp=True) == [0.0]
+    assert hls.fixed_boundaries(1.2, 6, ramp=True) == [0.0, 0.5]
 
 
 def test_awkward_files_are_awkward(library) -> None:

@@ -9,6 +9,7 @@ import os
 import re
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -69,13 +70,15 @@ async def test_a_film_started_again_begins_from_the_cache(clean_db, redis, keys,
     item_id = await register_file(clean_db, long_hevc)
     user = await make_user(clean_db)
     worker = WorkerProcess(settings, tmp_path / "worker.log", first_segment_cache=5).wait_ready()
-    starts = hls.fixed_boundaries(40.0, 2)
+    starts = hls.fixed_boundaries(40.0, 2, ramp=True)
     ramp = sum(1 for t in starts if t < 2)  # 0, 0.5, 1: the first 2 s
     assert ramp == 3
     try:
         async with httpx.AsyncClient(timeout=60) as client:
             # The first session of the film: an encoder from segment 0, whose first segments are kept.
-            first = transcode_job(uuid.uuid4().hex, item_id, long_hevc, height=180, segment_seconds=2)
+            first = replace(
+                transcode_job(uuid.uuid4().hex, item_id, long_hevc, height=180, segment_seconds=2), short_start=True
+            )  # a playback from the start: the ramp of short segments
             await open_session(redis, keys, settings, first, user_id=user, item_id=item_id)
             event, _ = await _start(redis, keys, first)
             assert event["type"] == "ready", event
@@ -84,7 +87,9 @@ async def test_a_film_started_again_begins_from_the_cache(clean_db, redis, keys,
 
             # A new session of the same film: ready at once, the same segments, and no FFmpeg until the
             # player asks for the segment after the cached ones.
-            second = transcode_job(uuid.uuid4().hex, item_id, long_hevc, height=180, segment_seconds=2)
+            second = replace(
+                transcode_job(uuid.uuid4().hex, item_id, long_hevc, height=180, segment_seconds=2), short_start=True
+            )
             await open_session(redis, keys, settings, second, user_id=user, item_id=item_id)
             event, took = await _start(redis, keys, second)
             assert event["type"] == "ready" and event["segment"] == 0, event

@@ -173,9 +173,31 @@ async def test_playback_request_queues_the_job(api_url, media, redis, keys):
             master = (await client.get(urljoin(api_url, body["url"]))).text
         first = next(line for line in master.splitlines() if "index.m3u8" in line).split("/", 1)[0]
         assert (job.sid, job.start_segment, job.variant) == (sid, 0, first)
+        assert job.short_start  # from the start: the ramp of short first segments
         # The master playlist does not queue a second one.
         assert [r for r in await redis.lrange(keys.transcode_queue, 0, -1) if sid in r] == mine
     finally:
         for raw in [r for r in await redis.lrange(keys.transcode_queue, 0, -1) if sid in r]:
             await redis.lrem(keys.transcode_queue, 0, raw)  # no worker here; none of a later test takes it
         httpx.delete(f"{api_url}/api/sessions/{sid}", headers=media["owner"]["headers"], timeout=30)
+
+
+async def test_a_session_opened_at_a_position_keeps_full_segments(api_url, media, redis, keys):
+    """The ramp of short first segments is for a playback from the start: a resume (or a track
+    change, which reopens at the position) lists full-length segments, as before issue 13."""
+    r = httpx.post(f"{api_url}/api/items/{media['hevc']}/playback", json={"capabilities": CAPS, "start_seconds": 2.0},
+                   headers=media["owner"]["headers"], timeout=30)  # fmt: skip
+    assert r.status_code == 201, r.text
+    body = r.json()
+    try:
+        async with httpx.AsyncClient(timeout=30) as client:
+            master_url = urljoin(api_url, body["url"])
+            master = (await client.get(master_url)).text
+            variant = next(line for line in master.splitlines() if "index.m3u8" in line)
+            segs = playlist_segments((await client.get(urljoin(master_url, variant))).text)
+        assert [round(d, 2) for d, _ in segs[:2]] == [6.0, 6.0] and len(segs) == 7
+    finally:
+        await asyncio.sleep(0.5)  # the pre-warm's job, queued in the background
+        for raw in [r for r in await redis.lrange(keys.transcode_queue, 0, -1) if body["session_id"] in r]:
+            await redis.lrem(keys.transcode_queue, 0, raw)
+        httpx.delete(f"{api_url}/api/sessions/{body['session_id']}", headers=media["owner"]["headers"], timeout=30)

@@ -19,19 +19,21 @@ def _job(**targets: object) -> JobPayload:
 
 
 def test_fixed_boundaries_cover_duration():
-    assert hls.fixed_boundaries(20.0, 6) == [0.0, 0.5, 1.0, 2.0, 4.0, 6.0, 12.0, 18.0]
-    assert hls.fixed_boundaries(18.0, 6) == [0.0, 0.5, 1.0, 2.0, 4.0, 6.0, 12.0]
+    assert hls.fixed_boundaries(20.0, 6) == [0.0, 6.0, 12.0, 18.0]
+    assert hls.fixed_boundaries(18.0, 6) == [0.0, 6.0, 12.0]
     assert hls.fixed_boundaries(0.5, 6) == [0.0]
     assert hls.durations([0.0, 6.0, 12.0, 18.0], 20.0) == [6.0, 6.0, 6.0, 2.0]
 
 
 def test_transcoded_streams_start_with_short_segments():
-    """Issue 13: a first segment of half a second (encoded in a fraction of a full one's time), then
-    doubling up to S, after which every boundary is a multiple of S again."""
-    starts = hls.fixed_boundaries(60.0, 6)
+    """Issue 13: a session from the start (JobPayload.short_start) gets a first segment of half a
+    second (encoded in a fraction of a full one's time), then doubling up to S, after which every
+    boundary is a multiple of S again."""
+    starts = hls.boundaries(60.0, 6, None, ramp=True)
     assert hls.durations(starts, 60.0)[:6] == [0.5, 0.5, 1.0, 2.0, 2.0, 6.0]
     assert all(t % 6 == 0 for t in starts[5:]) and len(starts) == 14
-    assert hls.ramp(2) == [0.0, 0.5, 1.0] and hls.fixed_boundaries(7, 2) == [0.0, 0.5, 1.0, 2.0, 4.0, 6.0]
+    assert hls.ramp(2) == [0.0, 0.5, 1.0] and hls.fixed_boundaries(7, 2, ramp=True) == [0.0, 0.5, 1.0, 2.0, 4.0, 6.0]
+    assert hls.boundaries(60.0, 6, [0.0, 6.0, 12.0], ramp=True)[:2] == [0.0, 6.0]  # copied video: keyframes
     assert hls.segment_at(starts, 0.7) == 1 and hls.segment_at(starts, 30.0) == 9
 
 
@@ -99,3 +101,12 @@ async def test_keyframes_probed_once_and_cached(clean_db, sample_media):
     # A new file version (other header hash) is probed again.
     with pytest.raises(Exception, match="keyframes could not be read"):
         await keyframes.get(clean_db, item, "other-hash", "/nonexistent")
+
+
+def test_a_first_run_within_the_ramp_starts_at_zero():
+    """A session resumed inside the first S seconds encodes from 0 (one continuous run through the
+    ramp); past it, from the segment holding the position."""
+    starts = hls.fixed_boundaries(60.0, 6, ramp=True)
+    assert hls.job_start(starts, 2.02, 6) == 0 and hls.job_start(starts, 5.9, 6) == 0
+    assert hls.job_start(starts, 6.0, 6) == 5 and hls.job_start(starts, 30.5, 6) == 9
+    assert hls.job_start([0.0, 6.0, 12.0], 7.0, 6) == 1  # copied video: keyframe boundaries

@@ -139,6 +139,9 @@ class JobPayload:
     audio_index: int | None = None
     variant: str | None = None  # the variant to start with (a requeued session keeps its quality)
     burn_subtitle: int | None = None
+    # The segment plan starts with the ramp of short segments (yaffw.media.hls.ramp): sessions opened
+    # at the film's start. One opened at a position (a resume, a track change) keeps full segments.
+    short_start: bool = False
 
     def __post_init__(self) -> None:
         # Targets given in their JSON form (callers holding a decoded template) become typed here,
@@ -163,6 +166,7 @@ class JobPayload:
                 audio_index=None if data.get("audio_index") in (None, "") else int(data["audio_index"]),
                 variant=str(data["variant"]) if data.get("variant") else None,
                 burn_subtitle=_optional_index(data.get("burn_subtitle")),
+                short_start=data.get("short_start") is True,
             )  # fmt: skip
         except (KeyError, TypeError, ValueError) as exc:
             raise BadInput(f"malformed job payload: {exc!r}", code="bad_job") from exc
@@ -182,8 +186,12 @@ class JobPayload:
         return cls.from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form as a dict (the queue entry's fields; targets as objects)."""
-        return asdict(self)
+        """The JSON form as a dict (the queue entry's fields; targets as objects). ``short_start`` is
+        written only when set, so an entry of an earlier release writes back as it was read."""
+        out = asdict(self)
+        if not self.short_start:
+            del out["short_start"]
+        return out
 
     def to_json(self) -> str:
         """The queue entry (compact JSON)."""

@@ -129,10 +129,14 @@ async def prewarm(request: Request, d: Deps, session: PlaybackSession) -> None:
     playlists (issue 13). The master playlist request does the same if this has not happened yet."""
     try:
         plan = await session_plan(request, d, session)
-        start = hls.segment_at(plan.starts, session.position_seconds or 0.0)
+        start = hls.job_start(plan.starts, session.position_seconds or 0.0, _segment_seconds(session))
         await hls_proxy.ensure_job(d, session, hls.start_variant(plan.variants).name, start)
     except YaffwError as exc:  # the master playlist request reports it to the player
         log.info("session %s: no pre-warm: %s", session.sid, exc.message)
+
+
+def _segment_seconds(session: PlaybackSession) -> float:
+    return float(session.job.segment_seconds if session.job is not None else 6)
 
 
 def start_prewarm(request: Request, d: Deps, session: PlaybackSession) -> None:
@@ -151,7 +155,7 @@ async def master(request: Request, sid: str) -> HTTPResponse:
     """The master playlist."""
     d, session = await _session(request, sid)
     plan = await session_plan(request, d, session)
-    start = hls.segment_at(plan.starts, session.position_seconds or 0.0)
+    start = hls.job_start(plan.starts, session.position_seconds or 0.0, _segment_seconds(session))
     # Listed first is where the player starts: the pre-warmed job encodes that same variant.
     variants = hls.master_order(plan.variants)
     await hls_proxy.ensure_job(d, session, variants[0].name, start)

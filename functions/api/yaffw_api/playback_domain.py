@@ -113,8 +113,9 @@ async def _store(d: Deps, user: User, sid: str, item: dict[str, Any], decision: 
                  source: dict[str, Any] | None) -> PlaybackSession:  # fmt: skip
     now = time.time()
     played = source if source is not None else item
+    # Short first segments (a fast first frame) for a playback from the start only (issue 13).
     job = decision.job(sid=sid, item=played, segment_seconds=d.settings.segment_seconds,
-                       hwaccel=d.settings.hwaccel, created_at=now)  # fmt: skip
+                       hwaccel=d.settings.hwaccel, created_at=now, short_start=start_seconds <= 0)  # fmt: skip
     session = PlaybackSession(
         sid=sid, user_id=user.id, user_name=user.name, item_id=str(item["id"]), item_name=item["name"],
         method=decision.method, reason=decision.reason, job=job, audio_index=decision.audio_index,

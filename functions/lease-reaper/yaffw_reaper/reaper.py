@@ -93,7 +93,7 @@ class Reaper:
         except ValueError:
             seconds = 0.0
         # Transcoded segments (the ramp, then every S seconds); for copied video the worker clamps.
-        starts = hls.fixed_boundaries(seconds + job.segment_seconds, job.segment_seconds)
+        starts = hls.fixed_boundaries(seconds + job.segment_seconds, job.segment_seconds, ramp=job.short_start)
         return max(job.start_segment, hls.segment_at(starts, seconds))
 
     async def _routes(self, dead: set[str]) -> None:

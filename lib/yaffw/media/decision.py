@@ -61,7 +61,7 @@ class Decision:
         return self.method != "direct_play"
 
     def job(self, *, sid: str, item: dict[str, Any], segment_seconds: int, hwaccel: str,
-            created_at: float) -> JobPayload | None:  # fmt: skip
+            created_at: float, short_start: bool = False) -> JobPayload | None:  # fmt: skip
         """The session's job template (DESIGN §3), typed from here to FFmpeg (None for direct play).
 
         ``audio_index`` is repeated at the top level so a worker can map the chosen track even when
@@ -75,6 +75,7 @@ class Decision:
             sid=sid, item_id=str(item["id"]), source_path=item["path"], start_segment=0,
             segment_seconds=segment_seconds, video=video_target(self.video), audio=audio_target(self.audio),
             audio_index=self.audio_index, hwaccel=hwaccel, created_at=created_at, burn_subtitle=self.burn_subtitle,
+            short_start=short_start,
         )  # fmt: skip
 
 

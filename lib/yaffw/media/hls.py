@@ -3,9 +3,10 @@
 Pure functions; the api and the worker call them with the same inputs and so agree on every
 segment's number and time span.
 
-- **Transcoded video**: after a short ramp, segment boundaries fall on multiples of ``S`` (segment
-  seconds): ``0, 0.5, 1, 2, 4, S, 2S, ...`` (the ramp doubles from :data:`FIRST_SEGMENT` while it stays
-  below ``S``). A first segment of half a second is encoded in a fraction of the time a full one
+- **Transcoded video**: segment boundaries fall on multiples of ``S`` (segment seconds); a session
+  opened at the film's start (``JobPayload.short_start``) begins with a short ramp:
+  ``0, 0.5, 1, 2, 4, S, 2S, ...`` (the ramp doubles from :data:`FIRST_SEGMENT` while it stays below
+  ``S``). A first segment of half a second is encoded in a fraction of the time a full one
   takes, so a new session's first frame comes sooner; the encoder, running faster than realtime,
   keeps ahead of the player through the ramp. The encoder forces keyframes on those times.
 - **Copied video** (direct stream): a segment can only start on a source keyframe, so boundaries
@@ -74,9 +75,12 @@ def ramp(segment_seconds: float) -> list[float]:
     return out
 
 
-def fixed_boundaries(duration: float, segment_seconds: float) -> list[float]:
-    """Start times of the segments of a transcoded stream below ``duration``: the :func:`ramp`, then
-    ``S, 2S, ...``.
+_ramp = ramp  # fixed_boundaries' parameter of that name shadows the function
+
+
+def fixed_boundaries(duration: float, segment_seconds: float, ramp: bool = False) -> list[float]:
+    """Start times of the segments of a transcoded stream below ``duration``: ``0`` (with ``ramp``,
+    the :func:`ramp`), then ``S, 2S, ...``.
 
     A last piece shorter than :data:`MIN_TAIL` joins the segment before it (a few milliseconds of
     tail make no segment of their own).
@@ -84,7 +88,7 @@ def fixed_boundaries(duration: float, segment_seconds: float) -> list[float]:
     if duration <= 0:
         return [0.0]
     full = max(1, math.ceil(duration / segment_seconds - 1e-6))
-    starts = [t for t in ramp(segment_seconds) if t < duration - 1e-6]
+    starts = [t for t in (_ramp(segment_seconds) if ramp else [0.0]) if t < duration - 1e-6]
     starts += [float(n * segment_seconds) for n in range(1, full)]
     if len(starts) > 1 and duration - starts[-1] < MIN_TAIL:
         starts.pop()
@@ -106,11 +110,13 @@ def keyframe_boundaries(keyframes: Sequence[float], duration: float, segment_sec
     return out
 
 
-def boundaries(duration: float, segment_seconds: float, keyframes: Sequence[float] | None) -> list[float]:
-    """Keyframe boundaries when ``keyframes`` are given (copied video), fixed ones otherwise."""
+def boundaries(duration: float, segment_seconds: float, keyframes: Sequence[float] | None,
+               ramp: bool = False) -> list[float]:  # fmt: skip
+    """Keyframe boundaries when ``keyframes`` are given (copied video), fixed ones otherwise (with
+    the ramp of short first segments when ``ramp``: ``JobPayload.short_start``)."""
     if keyframes:
         return keyframe_boundaries(keyframes, duration, segment_seconds)
-    return fixed_boundaries(duration, segment_seconds)
+    return fixed_boundaries(duration, segment_seconds, ramp)
 
 
 def durations(starts: Sequence[float], duration: float) -> list[float]:
@@ -122,6 +128,17 @@ def durations(starts: Sequence[float], duration: float) -> list[float]:
 def segment_at(starts: Sequence[float], seconds: float) -> int:
     """The number of the segment that contains ``seconds`` (clamped to the playlist)."""
     return max(0, bisect.bisect_right(starts, max(0.0, seconds)) - 1)
+
+
+def job_start(starts: Sequence[float], seconds: float, segment_seconds: float) -> int:
+    """The segment a session's first encoder run starts at, for a start position of ``seconds``: the
+    segment holding it, except within the ramp (the first ``S`` seconds), where the run starts at 0.
+    The whole ramp takes about as long to make as one full segment, and a run from 0 makes those
+    segments as one continuous encode: a run started on a ramp boundary after a resume begins a frame
+    or two late (the source's frame times, an overlay's first frame), which left hls.js without the
+    fragment it started on (tests/test_tracks_browser.py, resuming at 2.02 s)."""
+    n = segment_at(starts, seconds)
+    return 0 if starts[n] < segment_seconds - 1e-6 else n
 
 
 def media_playlist(starts: Sequence[float], duration: float, uri: Callable[[int], str]) -> str:

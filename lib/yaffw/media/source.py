@@ -143,4 +143,4 @@ async def plan(conn: asyncpg.Pool | asyncpg.Connection, source: Source, job: Job
     else:
         whole = await asyncio.to_thread(timeline.stream_end, source.path)
         end = whole or source.duration
-    return Plan(variants, hls.boundaries(end, seconds, kfs or None), kfs, end)
+    return Plan(variants, hls.boundaries(end, seconds, kfs or None, ramp=job.short_start), kfs, end)

@@ -152,7 +152,8 @@ async def master(request: Request, item_id: str) -> HTTPResponse:
         user = await jfauth.require_user(request, scope=f"session:{session.sid}")
         extra["ApiKey"] = media_token(d, user, f"session:{session.sid}", session.duration_seconds)
     plan = await session_plan(request, d, session)
-    start = playlists.segment_at(plan.starts, session.position_seconds or 0.0)
+    seconds = float(session.job.segment_seconds if session.job is not None else 6)
+    start = playlists.job_start(plan.starts, session.position_seconds or 0.0, seconds)
     # Listed first is where the player starts: the pre-warmed job encodes that same variant.
     variants = playlists.master_order(plan.variants)
     await hls_proxy.ensure_job(d, session, variants[0].name, start)
