@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+import uuid
 from urllib.parse import urljoin
 
 import httpx
 import pytest
 from yaffw import queue, sessions
+from yaffw.routing import Routing
 
 from tests._media_rows import insert_item, make_library, make_user
 from tests.api_procs import api_process
@@ -158,7 +160,11 @@ async def test_sigkilled_worker_fails_over_to_second_worker(api_url, media, work
 
 async def test_playback_request_queues_the_job(api_url, media, redis, keys):
     """Pre-warm (issue 13): the playback answer alone queues the session's job — on the variant the
-    master playlist lists first, at segment 0 — before the player has asked for any playlist."""
+    master playlist lists first, at segment 0 — before the player has asked for any playlist, when a
+    worker is alive (a heartbeat stands for one here: nothing takes the job)."""
+    routing = Routing(redis, keys)
+    worker_id = f"prewarm-{uuid.uuid4().hex[:6]}"
+    await routing.heartbeat(worker_id, "127.0.0.1:9")
     body = _play(api_url, media["owner"], media["hevc"])
     sid = body["session_id"]
     try:
@@ -179,6 +185,7 @@ async def test_playback_request_queues_the_job(api_url, media, redis, keys):
     finally:
         for raw in [r for r in await redis.lrange(keys.transcode_queue, 0, -1) if sid in r]:
             await redis.lrem(keys.transcode_queue, 0, raw)  # no worker here; none of a later test takes it
+        await routing.unregister(worker_id)
         httpx.delete(f"{api_url}/api/sessions/{sid}", headers=media["owner"]["headers"], timeout=30)
 
 

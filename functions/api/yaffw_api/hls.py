@@ -126,13 +126,25 @@ async def verified_query_token(request: Request, token: str | None, scope: str) 
 async def prewarm(request: Request, d: Deps, session: PlaybackSession) -> None:
     """Queue a new HLS session's job now, on the variant the master playlist will list first and at
     the segment of its start position, so the encoder starts while the player loads hls.js and reads
-    playlists (issue 13). The master playlist request does the same if this has not happened yet."""
+    playlists (issue 13), when a worker is alive to take it. The master playlist request does the
+    same if this has not happened."""
     try:
+        if not await _a_worker_is_alive(d):
+            return  # none to start it now; the master playlist request queues it (KEDA scales on that)
         plan = await session_plan(request, d, session)
         start = hls.job_start(plan.starts, session.position_seconds or 0.0, _segment_seconds(session))
         await hls_proxy.ensure_job(d, session, hls.start_variant(plan.variants).name, start)
     except YaffwError as exc:  # the master playlist request reports it to the player
         log.info("session %s: no pre-warm: %s", session.sid, exc.message)
+
+
+async def _a_worker_is_alive(d: Deps) -> bool:
+    """True when some worker's heartbeat is alive. Without one a pre-warmed job would wait in the
+    queue for a session that may never be played (a client that opens and does not play)."""
+    for worker_id in await d.routing.registered_workers():
+        if await d.routing.worker_alive(worker_id):
+            return True
+    return False
 
 
 def _segment_seconds(session: PlaybackSession) -> float:
