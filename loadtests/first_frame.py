@@ -58,7 +58,12 @@ window.firstFrame = async function (source) {{
   const hls = new Hls();
   window.__hls = hls;
   hls.on(Hls.Events.ERROR, (_, d) => errors.push((d.fatal ? "FATAL " : "") + d.type + ":" + d.details));
-  hls.on(Hls.Events.MANIFEST_PARSED, () => mark("master"));
+  hls.on(Hls.Events.MANIFEST_PARSED, () => {{
+    mark("master");
+    // As the web player does (static/player.js steadyStart): the level hls.js starts with is kept, so
+    // an early switch does not stop the encoder before it has made (and cached) the first segments.
+    if (hls.levels.length > 1) hls.loadLevel = hls.firstLevel;
+  }});
   hls.on(Hls.Events.LEVEL_LOADED, (_, d) => {{
     mark("media_playlist");
     if (at.level === undefined) at.level = d.level;
