@@ -83,6 +83,7 @@ class TranscodeSession:
         self.closed = False
         self.started_at = time.monotonic()
         self._runs = 0
+        self._requests = 0  # numbers every segment request; only the newest may move the encoder
         self._changed = asyncio.Event()
         self._lock = asyncio.Lock()
         self._background: asyncio.Task[None] | None = None
@@ -253,6 +254,8 @@ class TranscodeSession:
         deadline = time.monotonic() + wait
         self.last_variant = variant
         self.player_at = n
+        self._requests += 1
+        mine = self._requests
         while True:
             if self.closed:
                 raise SessionFailed("session ended")
@@ -266,10 +269,11 @@ class TranscodeSession:
             if self.failures >= MAX_FAILURES:
                 raise SessionFailed(self.error or "ffmpeg failed")
             changed = self._changed
-            if variant == self.last_variant:
-                # Only the variant the player asked for last may (re)start the encoder: a request still
-                # waiting for the variant it left would otherwise restart that one, and the two would
-                # take the encoder from each other until one gave up.
+            if mine == self._requests:
+                # Only the player's newest request may (re)start the encoder: one still waiting for the
+                # variant it left, or for the segment before a seek, would otherwise restart at its own
+                # segment, and the two would take the encoder from each other until one gave up (a
+                # seek to segment 5 behind a wait for segment 3 got 503 after 9 s).
                 await self.start(variant, n)
             remaining = deadline - time.monotonic()
             if remaining <= 0:
