@@ -15,8 +15,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from yaffw import subtitle_choice
 from yaffw.errors import BadInput, NotFound
-from yaffw.media import languages
+from yaffw.media import tracks
 from yaffw.media.subtitle_pick import MODES
+from yaffw.media.tracks import MAX_LANGUAGES
 
 from yaffw_api.access import visible_item
 from yaffw_api.apidoc import op, path_param
@@ -26,17 +27,14 @@ from yaffw_api.params import json_object
 
 bp = Blueprint("subtitle_prefs")
 
-MAX_LANGUAGES = 16
-
 
 def check_languages(value: Any) -> list[str]:
-    """A list of ISO 639 codes, as canonical codes. :raises BadInput: anything else."""
-    if not isinstance(value, list) or len(value) > MAX_LANGUAGES or not all(isinstance(v, str) for v in value):
-        raise BadInput(f"languages must be a list of at most {MAX_LANGUAGES} ISO 639 codes", code="bad_languages")
-    unknown = [v for v in value if languages.canonical(v) is None]
-    if unknown:
-        raise BadInput(f"not a language code: {unknown[0][:16]!r}", code="bad_languages")
-    return languages.parse_list(value)
+    """A list of ISO 639 codes, as canonical codes (the audio preferences' rule,
+    :func:`yaffw.media.tracks.check_languages`). :raises BadInput: anything else."""
+    try:
+        return tracks.check_languages(value)
+    except ValueError as exc:
+        raise BadInput(f"languages {exc}", code="bad_languages") from exc
 
 
 async def _current(request: Request, user_id: str) -> dict[str, Any]:

@@ -22,12 +22,13 @@ from typing import Any
 from yaffw.errors import BadInput, Unavailable
 from yaffw.media import languages
 from yaffw.media.ffmpeg import INPUT_OPTIONS
+from yaffw.media.tracks import IMAGE_SUBTITLES
 
 # Converted to WebVTT by FFmpeg (its canonical codec names).
 TEXT_CODECS = frozenset({"subrip", "ass", "ssa", "webvtt", "mov_text", "text", "microdvd", "subviewer",
                          "subviewer1", "sami", "realtext", "jacosub", "mpl2", "pjs", "vplayer", "stl"})  # fmt: skip
 # Pictures: shown only by burning them into the video (a transcode).
-IMAGE_CODECS = frozenset({"hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle", "xsub", "dvb_teletext"})
+IMAGE_CODECS = IMAGE_SUBTITLES
 # The PTS that media time 0 has in our MPEG-TS segments (see the module's docstring).
 MPEGTS_AT_ZERO = 0
 _CONVERT_TIMEOUT = 120.0

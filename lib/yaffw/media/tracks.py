@@ -21,8 +21,7 @@ MAX_LANGUAGES = 16
 MAX_AAC_CHANNELS = 8
 _AAC_CHANNELS = {7: 6}
 # Subtitle codecs that are pictures (teletext too: FFmpeg's libzvbi decodes it to bitmaps): they can
-# only reach a player burned into the video. The same set as yaffw.media.subtitles.IMAGE_CODECS,
-# which cannot be imported here (it imports ffmpeg, which imports this).
+# only reach a player burned into the video (yaffw.media.subtitles.IMAGE_CODECS names this set).
 IMAGE_SUBTITLES = frozenset({"hdmv_pgs_subtitle", "dvd_subtitle", "dvb_subtitle", "xsub", "dvb_teletext"})
 
 
