@@ -323,5 +323,5 @@
   }
 
   window.yaffwPlayer = { capabilities: capabilities, report: report, stop: stop, restart: restart,
-                         hlsErrors: hlsErrors };
+                         hlsErrors: hlsErrors, api: api };
 })();

@@ -12,24 +12,14 @@
   if (!root || !select) return;
   var video = document.getElementById("video");
   var itemId = root.getAttribute("data-item-id");
-  var csrf = root.getAttribute("data-csrf");
   var OFF = "off";
 
   var menu = []; // entries of GET /api/items/{id}/subtitles
   var current = { session: null, hls: null };
 
+  // player.js's request helper (same-origin, CSRF header, JSON errors as Error messages).
   function api(method, url, body) {
-    return fetch(url, {
-      method: method,
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf, Accept: "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }).then(function (r) {
-      return r.json().catch(function () { return {}; }).then(function (data) {
-        if (!r.ok) throw new Error((data.error && data.error.message) || "HTTP " + r.status);
-        return data;
-      });
-    });
+    return window.yaffwPlayer.api(method, url, body);
   }
 
   function entry(index) {
