@@ -13,6 +13,7 @@ English 330 Hz and French 550 Hz audio, an embedded PGS rectangle).
 from __future__ import annotations
 
 import array
+import asyncio
 import itertools
 import json
 import subprocess
@@ -171,6 +172,18 @@ CANVAS_LUMA = """(r) => {
 }"""
 
 
+async def _picture_luma(page, area: dict) -> dict:
+    """CANVAS_LUMA once the paused video has composited its frame: right after a seek (or a new
+    session) Chromium may still draw an empty, all-black picture though readyState says a frame is
+    there. The test film is never black, so a luma of exactly 0 means "not drawn yet"."""
+    for _ in range(50):
+        found = await page.evaluate(CANVAS_LUMA, area)
+        if found["luma"] > 0:
+            return found
+        await asyncio.sleep(0.1)
+    return found
+
+
 async def test_pgs_choice_burns_the_subtitle_into_the_picture(browser, api_url, pool, settings, film, worker,
                                                                artifacts) -> None:  # fmt: skip
     shown, cleared = caption_window(film["path"])
@@ -189,7 +202,7 @@ async def test_pgs_choice_burns_the_subtitle_into_the_picture(browser, api_url, 
         await wait_for_js(
             page, f"!{VIDEO}.seeking && {VIDEO}.readyState >= 2 && Math.abs({VIDEO}.currentTime - {at}) < 0.1"
         )
-        off = await page.evaluate(CANVAS_LUMA, area)
+        off = await _picture_luma(page, area)
 
         # The subtitle menu's call: the same time, the PGS track burned in by a transcode.
         errors_before = len(await page.evaluate("window.yaffwPlayer.hlsErrors"))
@@ -197,7 +210,7 @@ async def test_pgs_choice_burns_the_subtitle_into_the_picture(browser, api_url, 
         await wait_for_js(page, f"{PLAYER}.dataset.burnSubtitle === '{PGS_INDEX}'", timeout=30_000)
         await wait_for_js(page, f"{VIDEO}.readyState >= 2 && !{VIDEO}.seeking && "
                                 f"Math.abs({VIDEO}.currentTime - {at}) < 0.5", timeout=60_000)  # fmt: skip
-        on = await page.evaluate(CANVAS_LUMA, area)
+        on = await _picture_luma(page, area)
         await page.locator("#video").screenshot(path=str(artifacts / "tracks-pgs-burned.png"))
         method = await page.locator("#player").get_attribute("data-method")
         errors = await page.evaluate("window.yaffwPlayer.hlsErrors")
