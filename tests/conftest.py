@@ -195,6 +195,9 @@ def settings(database_url: str, redis_url: str, redis_prefix: str, s3_endpoint: 
         # Off: tests that open the same film twice expect an encoder each time; the cache's own test
         # (tests/test_first_segments.py) turns it on.
         first_segment_cache=0,
+        # Off for the same reason (and so scans in tests queue no openings for workers to make); the
+        # openings' own test (tests/test_openings.py) turns it on.
+        openings=False,
         state_dir=_scratch / "state",
         image_dir=_scratch / "images",
         # No load balancer waits on the api processes tests stop (test_rolling_update puts one back).

@@ -318,13 +318,15 @@ def test_keda_scales_on_the_lists_the_code_uses() -> None:
     scaled = one(DOCS, "ScaledObject", "yaffw-transcode")["spec"]
     assert scaled["scaleTargetRef"]["name"] == "yaffw-transcode" and scaled["minReplicaCount"] == 0
     lists = {t["name"]: t["metadata"]["listName"] for t in scaled["triggers"]}
-    assert lists == {"queued": KEYS.transcode_queue, "active": KEYS.active_transcode}
+    assert lists == {"queued": KEYS.transcode_queue, "active": KEYS.active_transcode, "openings": KEYS.openings_queue}
     for trigger in scaled["triggers"]:
         assert trigger["type"] == "redis"
         assert trigger["metadata"]["activationListLength"] == "0", "the first queued job wakes the fleet"
         assert one(DOCS, "TriggerAuthentication", trigger["authenticationRef"]["name"])
     modifiers = scaled["advanced"]["scalingModifiers"]
-    assert set(re.findall(r"[a-z_]+", modifiers["formula"])) == set(lists), "both lists size the fleet"
+    assert set(re.findall(r"[a-z_]+", modifiers["formula"])) == set(lists), "every list sizes the fleet"
+    # Waiting openings wake one worker, not one per film (a worker makes them only while idle).
+    assert "(openings > 0 ? 1 : 0)" in modifiers["formula"]
     sessions = int(CONFIG.get("YAFFW_WORKER_SESSIONS", DEFAULTS.worker_sessions))
     assert int(modifiers["target"]) == sessions, "one replica per YAFFW_WORKER_SESSIONS sessions"
     assert modifiers["activationTarget"] == "0"

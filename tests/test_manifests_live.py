@@ -101,19 +101,22 @@ def test_functions_user_may_do_everything(manifest_redis: int) -> None:
     client.delete("session:x", KEYS.transcode_queue)
 
 
-def test_keda_user_may_only_read_the_two_list_lengths(manifest_redis: int) -> None:
+def test_keda_user_may_only_read_the_list_lengths(manifest_redis: int) -> None:
     scaled = one(DOCS, "ScaledObject", "yaffw-transcode")["spec"]
     keda = _client(manifest_redis, "keda", PASSWORDS["REDIS_KEDA_PASSWORD"])
     _functions_client(manifest_redis).rpush(KEYS.active_transcode, "s1", "s2", "s3")
+    _functions_client(manifest_redis).rpush(KEYS.openings_queue, "i1")
     try:
         lengths = {t["name"]: keda.llen(t["metadata"]["listName"]) for t in scaled["triggers"]}
-        assert lengths == {"queued": 0, "active": 3}
+        assert lengths == {"queued": 0, "active": 3, "openings": 1}
         with pytest.raises(redis_sync.exceptions.NoPermissionError):
             keda.llen(KEYS.processing("w1"))
         with pytest.raises(redis_sync.exceptions.NoPermissionError):
             keda.lpop(KEYS.transcode_queue)
+        with pytest.raises(redis_sync.exceptions.NoPermissionError):
+            keda.lpop(KEYS.openings_queue)
     finally:
-        _functions_client(manifest_redis).delete(KEYS.active_transcode)
+        _functions_client(manifest_redis).delete(KEYS.active_transcode, KEYS.openings_queue)
 
 
 def test_stream_source_reads_events_without_a_password_and_the_transform_restores_them(

@@ -42,7 +42,8 @@ async def _scan(library_id: str, path: str | None) -> list[ScanResult]:
     pool = await create_pool(settings.database_url, max_size=settings.scan_concurrency * 2 + 2)
     redis = async_client(settings.redis_url)
     try:
-        scanner = Scanner(pool, redis, store, Keys(settings.redis_prefix), concurrency=settings.scan_concurrency)
+        scanner = Scanner(pool, redis, store, Keys(settings.redis_prefix), concurrency=settings.scan_concurrency,
+                          openings=settings.openings)  # fmt: skip
         return await scanner.scan(library_id, path)
     finally:
         await redis.aclose()

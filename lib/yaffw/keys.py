@@ -22,6 +22,11 @@ class Keys:
         return f"{self.prefix}queue:transcode"
 
     @property
+    def openings_queue(self) -> str:
+        """Item ids whose opening segments an idle worker should make (yaffw.opening_queue)."""
+        return f"{self.prefix}queue:openings"
+
+    @property
     def active_transcode(self) -> str:
         """One entry per running session; KEDA's second trigger keeps busy workers alive."""
         return f"{self.prefix}active:transcode"

@@ -130,6 +130,7 @@ _VARS: tuple[tuple[str, str, Callable[[str], Any]], ...] = (
     ("advertise_host", "YAFFW_ADVERTISE_HOST", _text),
     ("worker_sessions", "YAFFW_WORKER_SESSIONS", _int(1, 64)),
     ("first_segment_cache", "YAFFW_FIRST_SEGMENT_CACHE", _int(0, 100_000)),
+    ("openings", "YAFFW_OPENINGS", _bool),
     ("segment_seconds", "YAFFW_SEGMENT_SECONDS", _int(2, 30)),
     ("lease_seconds", "YAFFW_LEASE_SECONDS", _int(5, 3600)),
     ("scan_concurrency", "YAFFW_SCAN_CONCURRENCY", _int(1, 64)),
@@ -190,6 +191,9 @@ class Settings:
     # Films whose first segments a worker machine keeps for the next session (0: off); see
     # functions/transcode/yaffw_transcode/first_segments.py. About 1-3 MB each, in scratch.
     first_segment_cache: int = 50
+    # Films' first segments made ahead by idle workers after a scan and kept in object storage, so a
+    # film's first playback starts like a second one (lib/yaffw/opening_queue.py).
+    openings: bool = True
     segment_seconds: int = 6
     lease_seconds: int = 30
     scan_concurrency: int = 4

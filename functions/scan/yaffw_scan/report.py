@@ -8,6 +8,8 @@ the ``notify`` channel (the UI's live bar).
   ``notify_cap`` added items of a scan are sent one by one: after that the UI learns the rest from
   the progress bar and the completed message instead of thousands of toasts.
 - ``io.yaffw.library.scan.completed {library_id, added, updated, moved, removed, failed, seconds}``.
+- Films and episodes added or changed go onto ``queue:openings`` in the same batches, so idle
+  transcode workers make their first segments ahead of the first playback (``yaffw.opening_queue``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from yaffw import events, notify
+from yaffw import events, notify, opening_queue
 from yaffw.keys import Keys
 
 SOURCE = "/yaffw/scan"
@@ -33,6 +35,7 @@ class Reporter:
         self.notify_cap = notify_cap
         self._last_at = 0.0
         self._items: list[tuple[str, str]] = []
+        self._openings: list[str] = []
         self._notified = 0
         self.published = 0
 
@@ -52,12 +55,18 @@ class Reporter:
         """Queue ``item.added``/``updated``/``removed`` (sent by :meth:`flush`)."""
         self._items.append((type_, item_id))
 
+    def opening(self, item_id: str) -> None:
+        """Ask for the opening of a film or episode file (sent by :meth:`flush`)."""
+        self._openings.append(item_id)
+
     async def flush(self) -> None:
         """Append queued item events to the stream in one round trip."""
-        if not self._items:
+        if not self._items and not self._openings:
             return
         batch, self._items = self._items, []
+        openings, self._openings = self._openings, []
         pipe = self.redis.pipeline(transaction=False)
+        opening_queue.request_sync(pipe, self.keys, openings)
         for type_, item_id in batch:
             data = {"item_id": item_id, "library_id": self.library_id}
             events.publish_sync(pipe, self.keys.events, events.build(type_, SOURCE, data))

@@ -73,6 +73,7 @@ class Scanner:
         *,
         concurrency: int = 4,
         progress_interval: float = 0.5,
+        openings: bool = True,
     ):
         self.pool = pool
         self.redis = redis
@@ -80,6 +81,7 @@ class Scanner:
         self.keys = keys
         self.concurrency = concurrency
         self.progress_interval = progress_interval
+        self.openings = openings  # ask workers for the first segments of new films (YAFFW_OPENINGS)
 
     async def scan(self, library_id: str, path: str | None = None) -> list[ScanResult]:
         """Scan the library (or the subtree ``path``) and whatever was requested meanwhile.
@@ -264,6 +266,8 @@ class Scanner:
         else:
             result.updated += 1
         reporter.item(events.ITEM_ADDED if inserted else events.ITEM_UPDATED, item_id)
+        if self.openings and w.guess.type in ("movie", "episode"):
+            reporter.opening(item_id)
         log.debug("%s %s %s", w.reason, item_id, w.file.path)
         return True
 

@@ -32,6 +32,17 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+def run_key(argv: list[str], source: str) -> str | None:
+    """What names the segments of the encoder run ``argv`` (from segment 0) on ``source``: here and in
+    object storage (``openings.py``). None when the file cannot be read."""
+    try:
+        st = os.stat(source)
+    except OSError:
+        return None
+    material = json.dumps([argv[:-1], st.st_size, st.st_mtime_ns])  # argv[-1]: the output folder
+    return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
 class FirstSegments:
     """The cache under ``root``, at most ``limit`` films."""
 
@@ -47,14 +58,7 @@ class FirstSegments:
     def key(self, argv: list[str], source: str) -> str | None:
         """The entry's name for the run ``argv`` (from segment 0) on ``source``; None when the file
         cannot be read (or the cache is off)."""
-        if not self.enabled:
-            return None
-        try:
-            st = os.stat(source)
-        except OSError:
-            return None
-        material = json.dumps([argv[:-1], st.st_size, st.st_mtime_ns])  # argv[-1]: the output folder
-        return hashlib.sha256(material.encode()).hexdigest()[:32]
+        return run_key(argv, source) if self.enabled else None
 
     def lookup(self, key: str, count: int) -> list[Path] | None:
         """Segments ``0 .. count-1`` of entry ``key`` when all are there (the entry is marked used)."""

@@ -13,3 +13,5 @@ FIRST_SEGMENT = Histogram("yaffw_transcode_first_segment_seconds", "Job taken to
                           buckets=(0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 21, 34))  # fmt: skip
 FIRST_SEGMENTS_CACHED = Counter("yaffw_transcode_first_segments_cached_total",
                                 "Sessions that began with the first-segment cache")  # fmt: skip
+OPENINGS = Counter("yaffw_transcode_openings_total", "Openings asked for by the scan, by what happened",
+                   ["outcome"])  # fmt: skip

@@ -27,7 +27,8 @@ from yaffw.queue import JobPayload
 
 from yaffw_transcode import metrics
 from yaffw_transcode.encoder import Encoder
-from yaffw_transcode.first_segments import FirstSegments
+from yaffw_transcode.first_segments import FirstSegments, run_key
+from yaffw_transcode.openings import Openings
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +60,10 @@ class TranscodeSession:
     """State of one session; all methods run on the worker's event loop."""
 
     def __init__(self, job: JobPayload, raw: str, source: Source, plan: Plan, scratch: Path, hw: ffmpeg.HwAccel,
-                 cache: FirstSegments | None = None):  # fmt: skip
+                 cache: FirstSegments | None = None, openings: Openings | None = None):  # fmt: skip
         self.job = job
-        self.cache = cache
+        self.cache = cache if cache is not None and cache.enabled else None
+        self.openings = openings if openings is not None and openings.enabled else None
         self.raw = raw  # the processing-list entry this session holds
         self.source = source
         self.plan = plan
@@ -87,6 +89,7 @@ class TranscodeSession:
         self._changed = asyncio.Event()
         self._lock = asyncio.Lock()
         self._background: asyncio.Task[None] | None = None
+        self._upload: asyncio.Task[bool] | None = None
 
     @property
     def segment_count(self) -> int:
@@ -118,19 +121,22 @@ class TranscodeSession:
         seconds (the ramp, :func:`yaffw.media.hls.ramp`)."""
         return sum(1 for t in self.plan.starts if t < self.job.segment_seconds - 1e-6)
 
-    def _cache_key(self, variant: str) -> str | None:
-        """The first-segment cache entry of a run of ``variant`` from segment 0 (transcoded video only:
-        copied video starts fast anyway)."""
+    def run_key(self, variant: str) -> str | None:
+        """What names the first segments of a run of ``variant`` from segment 0, in the first-segment
+        cache and in object storage (transcoded video only: copied video starts fast anyway)."""
         v = self.plan.variant(variant)
-        # Burned-in subtitles come from another file (a sidecar) the key does not follow: not cached.
-        if self.cache is None or v is None or v.copy or self.source.parts or self.job.burn_subtitle is not None:
+        # Burned-in subtitles come from another file (a sidecar) the key does not follow: not kept.
+        if v is None or v.copy or self.source.parts or self.job.burn_subtitle is not None:
             return None
-        return self.cache.key(ffmpeg.build(self._spec(variant, 0, self.scratch / ".run"), self.hw), self.source.path)
+        return run_key(ffmpeg.build(self._spec(variant, 0, self.scratch / ".run"), self.hw), self.source.path)
+
+    def _kept_key(self, variant: str) -> str | None:
+        return self.run_key(variant) if self.cache is not None or self.openings is not None else None
 
     def _from_cache(self, variant: str) -> bool:
         """Take the film's first segments of ``variant`` from the cache into this session's store;
         True when they were all there (the encoder then starts when the player asks for the next)."""
-        key = self._cache_key(variant)
+        key = self._kept_key(variant)
         files = self.cache.lookup(key, self.cached_count) if self.cache is not None and key else None
         if not files:
             return False
@@ -149,6 +155,32 @@ class TranscodeSession:
         self._notify()
         return True
 
+    async def _from_openings(self, variant: str) -> bool:
+        """Take the film's first segments of ``variant`` from object storage (made by the scan's
+        request or by the film's first playback on any worker); True when the whole entry was there."""
+        key = self._kept_key(variant)
+        if self.openings is None or key is None:
+            return False
+        dest = [self.path(variant, n) for n in range(self.cached_count)]
+        if not await self.openings.fetch(self.source.item_id, key, len(dest), dest):
+            return False
+        for n, path in enumerate(dest):
+            self.made.setdefault(variant, set()).add(n)
+            if self.cache is not None:
+                self.cache.store(key, n, path)  # the next session on this machine skips the store
+        metrics.FIRST_SEGMENTS_CACHED.inc()
+        log.info("session %s: segments 0-%d of %s from openings", self.sid, len(dest) - 1, variant)
+        self._notify()
+        return True
+
+    def _publish_opening(self, enc: Encoder) -> None:
+        """A run from 0 has made the film's first segments: keep them in object storage for every
+        worker (in the background; a failure only costs a later session its fast start)."""
+        if self.openings is None or enc.cache_key is None or self._upload is not None:
+            return
+        files = [self.path(enc.variant, n) for n in range(self.cached_count)]
+        self._upload = asyncio.create_task(self.openings.publish(self.source.item_id, enc.cache_key, files))
+
     def _on_segment(self, enc: Encoder, n: int, made_at: Path) -> None:
         if not made_at.exists() or made_at.stat().st_size == 0:
             # Nothing left to put in it: the streams ended before this segment's start.
@@ -159,8 +191,11 @@ class TranscodeSession:
         dest.parent.mkdir(parents=True, exist_ok=True)
         made_at.replace(dest)  # atomic: a reader of an older copy keeps its file
         self.made.setdefault(enc.variant, set()).add(n)
-        if enc.cache_key and self.cache is not None and n < self.cached_count:
-            self.cache.store(enc.cache_key, n, dest)
+        if enc.cache_key and n < self.cached_count:
+            if self.cache is not None:
+                self.cache.store(enc.cache_key, n, dest)
+            if n == self.cached_count - 1:
+                self._publish_opening(enc)
         self.failures = 0
         metrics.SEGMENTS_MADE.inc()
         self._notify()
@@ -199,7 +234,7 @@ class TranscodeSession:
         spec = self._spec(variant, n, self.scratch / f".run{self._runs}")
         enc = Encoder(ffmpeg.build(spec, self.hw), variant, n, spec.out_dir, self._on_segment, self._on_exit)
         if n == 0:
-            enc.cache_key = self._cache_key(variant)  # its first segments are kept for the next session
+            enc.cache_key = self._kept_key(variant)  # its first segments are kept for the next session
         self.encoder = enc
         if self._runs > 1:
             metrics.RESTARTS.inc()
@@ -242,7 +277,7 @@ class TranscodeSession:
         async with self._lock:
             if self.is_made(name, n) or not self._needs_restart(name, n):
                 return
-            if n == 0 and self.encoder is None and self._from_cache(name):
+            if n == 0 and self.encoder is None and (self._from_cache(name) or await self._from_openings(name)):
                 return  # a new session of a film started before: no encoder until the player needs one
             await self._restart(name, n)
 

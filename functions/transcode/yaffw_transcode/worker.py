@@ -5,7 +5,9 @@
   ``ready``/``failed`` to the api requests waiting for it;
 - every second: ends sessions whose lease lapsed or that another worker took over;
 - SIGTERM drains: each session goes back to the queue at the segment its player needs next, then
-  the worker exits.
+  the worker exits;
+- with no session, makes the openings the scan asked for (``prepare.py``), dropping one the moment a
+  playback job comes.
 
 Every Redis key of that protocol is :mod:`yaffw.routing`'s.
 """
@@ -26,7 +28,7 @@ from typing import Any, Literal
 
 import asyncpg
 from aiohttp import web
-from yaffw import routing
+from yaffw import opening_queue, routing, storage
 from yaffw.db import create_pool
 from yaffw.errors import BadInput, NotFound, Unavailable
 from yaffw.keys import Keys
@@ -40,6 +42,8 @@ from yaffw.settings import Settings
 
 from yaffw_transcode import metrics, server
 from yaffw_transcode.first_segments import FirstSegments
+from yaffw_transcode.openings import Openings
+from yaffw_transcode.prepare import make_opening
 from yaffw_transcode.session import TranscodeSession
 
 log = logging.getLogger(__name__)
@@ -72,7 +76,9 @@ class Worker:
         self.scratch = settings.scratch_dir / self.worker_id
         # Beside the workers' own folders: kept across worker restarts, shared by the machine's workers.
         self.first_segments = FirstSegments(settings.scratch_dir / "first-segments", settings.first_segment_cache)
+        self.openings = Openings(storage.from_settings(settings) if settings.openings else None)
         self.sessions: dict[str, TranscodeSession] = {}
+        self._preparing: tuple[str, asyncio.Task[str]] | None = None  # (item id, its task)
         self.draining = False
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -91,6 +97,7 @@ class Worker:
         self.draining = True
         loops[1].cancel()  # stop taking jobs first
         await asyncio.gather(loops[1], return_exceptions=True)
+        await self._stop_preparing()
         await self._drain()
         for t in loops:
             t.cancel()
@@ -126,13 +133,61 @@ class Worker:
                 log.warning("taking a job failed", exc_info=True)
                 await asyncio.sleep(1)
                 continue
-            if raw is not None:
-                try:
-                    await self._accept(raw)
-                except Exception:  # one bad job must not stop the worker; it is dropped with its error
-                    log.exception("job failed to start: %s", raw[:300])
-                    await self.routing.ack(self.worker_id, raw)
-                    metrics.JOBS.labels("error").inc()
+            if raw is None:
+                await self._maybe_prepare()
+                continue
+            await self._stop_preparing()  # a playback comes first
+            try:
+                await self._accept(raw)
+            except Exception:  # one bad job must not stop the worker; it is dropped with its error
+                log.exception("job failed to start: %s", raw[:300])
+                await self.routing.ack(self.worker_id, raw)
+                metrics.JOBS.labels("error").inc()
+
+    async def _maybe_prepare(self) -> None:
+        """With no session and no opening in the making, start the next opening the scan asked for."""
+        if self.sessions or self._preparing is not None or not self.openings.enabled:
+            return
+        try:
+            item_id = await opening_queue.take(self.redis, self.keys)
+        except Exception:
+            log.warning("taking an opening failed", exc_info=True)
+            return
+        if item_id is None:
+            return
+        task = asyncio.create_task(make_opening(self.pool, item_id, settings=self.settings, hw=self.hw,
+                                                scratch=self.scratch, cache=self.first_segments,
+                                                openings=self.openings))  # fmt: skip
+        self._preparing = (item_id, task)
+        task.add_done_callback(self._prepared)
+
+    def _prepared(self, task: asyncio.Task[str]) -> None:
+        if self._preparing is not None and self._preparing[1] is task:
+            self._preparing = None
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("making an opening failed", exc_info=exc)
+            metrics.OPENINGS.labels("failed").inc()
+        else:
+            metrics.OPENINGS.labels(task.result()).inc()
+
+    async def _stop_preparing(self) -> None:
+        """Cancel the opening in the making (its encoder stops) and queue its item again."""
+        if self._preparing is None:
+            return
+        item_id, task = self._preparing
+        self._preparing = None
+        if task.done():
+            return
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        metrics.OPENINGS.labels("interrupted").inc()
+        try:
+            await opening_queue.put_back(self.redis, self.keys, item_id)
+        except Exception:  # only an optimisation: the film's first playback makes it instead
+            log.warning("opening of %s not queued again", item_id, exc_info=True)
 
     async def _accept(self, raw: str) -> None:
         try:
@@ -183,7 +238,8 @@ class Worker:
             return
         start = min(job.start_segment, len(plan.starts) - 1)
         variant = job.variant if plan.variant(job.variant) else plan.variants[0].name
-        session = TranscodeSession(job, raw, src, plan, self.scratch / job.sid, self.hw, self.first_segments)
+        session = TranscodeSession(job, raw, src, plan, self.scratch / job.sid, self.hw, self.first_segments,
+                                   self.openings)  # fmt: skip
         self.sessions[job.sid] = session
         metrics.SESSIONS.set(len(self.sessions))
         metrics.JOBS.labels("started").inc()
