@@ -281,8 +281,8 @@ class Openings:
     """The bench's view of the film's first segments kept for the next session: the worker's
     first-segment cache (a folder in its scratch) and the openings in S3."""
 
-    def __init__(self, store: S3Store, cache_dir: Path, item: str) -> None:
-        self.store, self.cache_dir, self.item = store, cache_dir, item
+    def __init__(self, store: S3Store, cache_dir: Path, item: str, settings: Settings) -> None:
+        self.store, self.cache_dir, self.item, self.settings = store, cache_dir, item, settings
 
     def _listed(self) -> list[str]:
         got = self.store.client.list_objects_v2(Bucket=self.store.bucket, Prefix=f"openings/{self.item}/")
@@ -292,8 +292,18 @@ class Openings:
         """True when a whole opening of the film is in S3."""
         return any(k.endswith("/count") for k in self._listed())
 
-    async def wait_stored(self, timeout: float = 120) -> float:
-        """Seconds until a whole opening is in S3 (a session from segment 0 stores it as it goes)."""
+    async def ask(self, timeout: float = 120) -> float:
+        """As the scan does for a film it adds, ask the (idle) worker for the film's opening; the
+        seconds until it is in S3 (0 when it is there already)."""
+        if self.stored():
+            return 0.0
+        import redis
+
+        with redis.Redis.from_url(self.settings.redis_url) as r:
+            r.rpush(Keys(self.settings.redis_prefix).openings_queue, self.item)
+        return await self._wait_stored(timeout)
+
+    async def _wait_stored(self, timeout: float) -> float:
         started = time.monotonic()
         while not self.stored():
             if time.monotonic() - started > timeout:
@@ -310,6 +320,11 @@ class Openings:
         self.forget_cache()
         for key in self._listed():
             self.store.delete(key)
+        import redis
+
+        with redis.Redis.from_url(self.settings.redis_url) as r:
+            for marker in r.scan_iter(match=Keys(self.settings.redis_prefix).opening(self.item, "*")):
+                r.delete(marker)
 
 
 async def first_frames(args: argparse.Namespace, api: str, client: Client, item: str, watch: Watch,
@@ -337,7 +352,7 @@ async def first_frames(args: argparse.Namespace, api: str, client: Client, item:
                         marks = await browser.first_frame(static_url, {"url": "/master.m3u8"})
                     else:
                         if side == "yaffw new film":
-                            await kept.wait_stored()  # a run without one stores it as it goes
+                            await kept.ask()  # a run from segment 0 has usually stored it already
                             kept.forget_cache()
                         elif side == "yaffw no opening":
                             kept.forget()
@@ -385,13 +400,8 @@ async def bench(args: argparse.Namespace, api: str, pids: tuple[int, int], pool:
                 src: Path, tmp: Path) -> bool:  # fmt: skip
     lib = await make_library(pool, src.parent, name="bench")
     item = await insert_item(pool, lib, src, name="Bench")
-    # As the scan does for a film it adds: ask the (idle) worker for the film's opening.
-    import redis
-
-    with redis.Redis.from_url(settings.redis_url) as r:
-        r.rpush(Keys(settings.redis_prefix).openings_queue, item)
-    kept = Openings(S3Store(settings), settings.scratch_dir / "first-segments", item)
-    print(f"opening made by the idle worker {await kept.wait_stored():.2f} s after the scan asked (load {load()})")
+    kept = Openings(S3Store(settings), settings.scratch_dir / "first-segments", item, settings)
+    print(f"opening made by the idle worker {await kept.ask():.2f} s after the scan asked (load {load()})")
     user = await make_user(pool, settings, libraries=(lib,))
     duration = float(await pool.fetchval("SELECT duration_seconds FROM media_items WHERE id = $1", item))
     api_proc = psutil.Process(pids[0])
@@ -515,17 +525,24 @@ async def main() -> int:
     await migrate(dsn)
     tmp = Path(tempfile.mkdtemp(prefix="yaffw-bench-"))
     ok = False
-    # S3 as deployed: an S3 server over HTTP (moto's, in this process's threads) holds the openings.
-    from moto.server import ThreadedMotoServer
-
+    # S3 as deployed: an S3 server over HTTP in its own process (moto's) holds the openings.
     s3_port = free_port()
-    s3 = ThreadedMotoServer(ip_address="127.0.0.1", port=s3_port, verbose=False)
-    s3.start()
+    s3 = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(s3_port)],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     settings = Settings(database_url=dsn, redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
                         redis_prefix=f"bench:{uuid.uuid4().hex[:6]}:", jwt_secret=uuid.uuid4().hex,
                         scratch_dir=tmp / "scratch", image_dir=tmp / "images", host="127.0.0.1",
                         advertise_host="127.0.0.1", s3_endpoint_url=f"http://127.0.0.1:{s3_port}",
                         s3_bucket="bench", s3_access_key_id="bench", s3_secret_access_key="bench")  # fmt: skip
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"http://127.0.0.1:{s3_port}/", timeout=1)
+            break
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise SystemExit("S3 server did not start") from None
+            time.sleep(0.1)
     S3Store(settings).ensure_bucket()
     api_port, worker_port = free_port(), free_port()
     procs = [spawn("functions/api/main.py", settings.replace(port=api_port), tmp / "api.log"),
@@ -552,7 +569,8 @@ async def main() -> int:
         for key in r.scan_iter(match=settings.redis_prefix + "*", count=1000):
             r.delete(key)
         r.close()
-        s3.stop()
+        s3.terminate()
+        s3.wait(10)
         shutil.rmtree(tmp, ignore_errors=True)
     return 0 if ok else 1
 

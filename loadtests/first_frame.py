@@ -4,7 +4,8 @@ Used by ``bench_hls.py``. One headless Debian Chromium (Playwright); every measu
 page on the origin it plays from (the api, or the static server), so both sides pay for the same
 things: a page whose hls.js is already loaded, then the clock starts and
 
-- **yaffw**: ``POST /api/items/{id}/playback`` → ``hls.loadSource(master)`` → first frame;
+- **yaffw**: ``POST /api/items/{id}/playback`` → ``hls.loadSource(master)`` → first frame, hls.js
+  taking the master playlist from the playback answer as the web player does (``hls_inline_master.js``);
 - **static**: ``hls.loadSource(master)`` of the same film, pre-made with the worker's own FFmpeg
   command line (same encoder settings, same segments), served from files by :func:`static_server`.
 
@@ -32,30 +33,35 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
                  "--autoplay-policy=no-user-gesture-required"]  # fmt: skip
 HLS_JS = ROOT / "functions/api/yaffw_api/static/hls.min.js"
+# The web player's loader of the master playlist that comes with the playback answer.
+INLINE_MASTER_JS = ROOT / "functions/api/yaffw_api/static/hls_inline_master.js"
 PAGE_PATH = "/__bench/first-frame.html"
 HLS_PATH = "/__bench/hls.min.js"
 
 # The page: ``firstFrame(source)`` plays ``source`` (``{url}`` or ``{playback: {url, body, headers}}``)
 # and resolves with milliseconds from its start to each step.
 PAGE = f"""<!doctype html><html><head><meta charset="utf-8"><script src="{HLS_PATH}"></script></head>
-<body><video id="v" muted playsinline width="640" height="360"></video><script>
+<body><video id="v" muted playsinline width="640" height="360"></video>
+<script>{INLINE_MASTER_JS.read_text()}</script><script>
 window.firstFrame = async function (source) {{
   const video = document.getElementById("v");
   const at = {{}}, errors = [];
   const t0 = performance.now();
   const mark = (name) => {{ if (at[name] === undefined) at[name] = performance.now() - t0; }};
   at.t0_epoch_ms = performance.timeOrigin + t0;
-  let url = source.url;
+  let url = source.url, master = null;
   if (source.playback) {{
     const r = await fetch(source.playback.url, {{ method: "POST", body: JSON.stringify(source.playback.body),
       headers: Object.assign({{ "Content-Type": "application/json" }}, source.playback.headers) }});
     if (!r.ok) throw new Error("playback request: " + r.status + " " + await r.text());
     const answer = await r.json();
-    url = answer.url;
+    url = new URL(answer.url, location.href).href;
+    master = answer.master_playlist;
     at.sid = answer.session_id;
     mark("playback");
   }}
-  const hls = new Hls();
+  // As the web player does (static/player.js): the master playlist of the answer goes to hls.js.
+  const hls = new Hls(master ? {{ pLoader: window.yaffwInlineMaster(Hls, url, master) }} : {{}});
   window.__hls = hls;
   hls.on(Hls.Events.ERROR, (_, d) => errors.push((d.fatal ? "FATAL " : "") + d.type + ":" + d.details));
   hls.on(Hls.Events.MANIFEST_PARSED, () => {{

@@ -62,7 +62,7 @@ for _function in sorted((ROOT / "functions").iterdir()):
         sys.path.insert(0, str(_function))
 
 DATA_TABLES = (
-    "user_item_data", "images", "keyframes", "media_streams", "media_items", "scan_failures",
+    "user_item_data", "images", "keyframes", "stream_ends", "media_streams", "media_items", "scan_failures",
     "library_access", "libraries", "users", "activity_log", "plugin_configuration", "display_preferences",
 )  # fmt: skip
 

@@ -27,10 +27,13 @@ def test_bench_hls_first_frame_smoke(settings: Settings, tmp_path: Path) -> None
     out = result.stdout
     # Exit 1 only means a target was missed (this machine is busy); anything else is a failure.
     assert result.returncode in (0, 1), out[-3000:] + result.stderr[-3000:]
-    for side in ("yaffw new film", "yaffw film seen", "static"):
-        line = next((x for x in out.splitlines() if x.strip().startswith(side + " ")), "")
-        assert " frame " in line and "errors" not in line, out  # a first frame, and hls.js said nothing
-    new_film = next(x for x in out.splitlines() if x.strip().startswith("yaffw new film "))
-    assert "ffmpeg_started" in new_film and "segment0_made" in new_film, new_film  # the logs were read
+    lines = {}
+    for side in ("yaffw new film", "yaffw film seen", "yaffw no opening", "static"):
+        lines[side] = next((x for x in out.splitlines() if x.strip().startswith(side + " ")), "")
+        assert " frame " in lines[side] and "errors" not in lines[side], out  # a first frame, no hls.js error
+    assert "opening made by the idle worker" in out, out  # the film's opening, asked as the scan asks
+    # The logs were read: the film without an opening started FFmpeg; the new film took its opening.
+    assert "ffmpeg_started" in lines["yaffw no opening"] and "segment0_made" in lines["yaffw no opening"], out
+    assert "ffmpeg_started" not in lines["yaffw new film"] and "segment0_made" in lines["yaffw new film"], out
     assert "PASS" in out or "FAIL" in out
     assert "load average at end" in out

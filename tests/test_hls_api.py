@@ -75,6 +75,8 @@ async def test_playlists_and_segments_through_api(api_url, media, workers, setti
         assert master.status_code == 200, master.text
         assert master.headers["content-type"].startswith("application/vnd.apple.mpegurl")
         text = master.text
+        # The playback answer carries the same master playlist (the web player takes it from there).
+        assert body["master_playlist"] == text
         assert "#EXT-X-STREAM-INF:BANDWIDTH=" in text and "RESOLUTION=320x180" in text
         assert 'CODECS="avc1.64001e,mp4a.40.2"' in text
         variant_uri = next(line for line in text.splitlines() if line.endswith(".m3u8") or "index.m3u8?" in line)

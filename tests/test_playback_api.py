@@ -52,6 +52,7 @@ async def test_direct_play_session_lifecycle(api_url, setup, redis, keys, pool, 
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["method"] == "direct_play" and body["audio_index"] == 1
+    assert body["master_playlist"] is None  # a file, no HLS
     assert body["url"].startswith(f"/api/items/{setup['mp4']}/file?token=")
     assert body["user_data"]["position_seconds"] == 0
     assert [t["index"] for t in body["audio_tracks"]] == [1]

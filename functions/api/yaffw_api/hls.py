@@ -76,21 +76,46 @@ async def hls_session(d: Deps, user: User, sid: str) -> PlaybackSession:
 
 
 async def session_plan(request: Request, d: Deps, session: PlaybackSession) -> media_source.Plan:
-    """The session's variants and segment starts (cached per session and job, per process)."""
+    """The session's variants and segment starts (cached per session and job, per process). Callers
+    at the same time (the pre-warm and the playback answer's master playlist) share one computation."""
     cache: OrderedDict = request.app.ctx.hls_plans
     key = (session.sid, repr(session.job), session.max_height)
-    plan = cache.get(key)
-    if plan is None:
-        assert d.pool is not None and session.job is not None  # hls_session refuses direct play
-        # The job names the file played: the item's own, or another version of the film.
-        played = session.job.item_id or session.item_id
-        src = await media_source.load(d.pool, played, session.job.audio_index)
-        plan = await media_source.plan(d.pool, src, session.job, session.max_height)
-        cache[key] = plan
+    task = cache.get(key)
+    if task is None:
+        task = asyncio.ensure_future(_plan(d, session))
+        cache[key] = task
         while len(cache) > _PLAN_CACHE:
             cache.popitem(last=False)
     cache.move_to_end(key)
-    return plan
+    try:
+        return await asyncio.shield(task)  # one caller going away must not cancel it for the others
+    except BaseException:
+        if task.done() and cache.get(key) is task:
+            del cache[key]  # a failure is not kept: the next request tries again
+        raise
+
+
+async def _plan(d: Deps, session: PlaybackSession) -> media_source.Plan:
+    assert d.pool is not None and session.job is not None  # hls_session refuses direct play
+    # The job names the file played: the item's own, or another version of the film.
+    played = session.job.item_id or session.item_id
+    src = await media_source.load(d.pool, played, session.job.audio_index)
+    return await media_source.plan(d.pool, src, session.job, session.max_height)
+
+
+async def master_body(request: Request, d: Deps, user: User, session: PlaybackSession, query: str, *,
+                      queue_job: bool) -> str:  # fmt: skip
+    """The session's master playlist, its URIs ending in ``query`` (the media token). The variant
+    listed first is where players start, and what the pre-warmed job encodes; ``queue_job`` queues
+    that job if nobody has (the master playlist request: a player is about to ask for segments)."""
+    plan = await session_plan(request, d, session)
+    variants = hls.master_order(plan.variants)
+    if queue_job:
+        start = hls.job_start(plan.starts, session.position_seconds or 0.0, _segment_seconds(session))
+        await hls_proxy.ensure_job(d, session, variants[0].name, start)
+    body = hls.master_playlist(variants, lambda v: f"{v.name}/index.m3u8{query}")
+    # Text subtitles as renditions (issue 13): yaffw_api.hls_subtitles serves them.
+    return await master_subtitles(d, user, session, body, lambda i: f"subtitles/{i}/index.m3u8{query}")
 
 
 async def _query(request: Request, sid: str) -> str:
@@ -166,15 +191,7 @@ def _playlist(body: str) -> HTTPResponse:
 async def master(request: Request, sid: str) -> HTTPResponse:
     """The master playlist."""
     d, session = await _session(request, sid)
-    plan = await session_plan(request, d, session)
-    start = hls.job_start(plan.starts, session.position_seconds or 0.0, _segment_seconds(session))
-    # Listed first is where the player starts: the pre-warmed job encodes that same variant.
-    variants = hls.master_order(plan.variants)
-    await hls_proxy.ensure_job(d, session, variants[0].name, start)
-    q = await _query(request, sid)
-    body = hls.master_playlist(variants, lambda v: f"{v.name}/index.m3u8{q}")
-    # Text subtitles as renditions (issue 13): yaffw_api.hls_subtitles serves them.
-    body = await master_subtitles(d, request.ctx.user, session, body, lambda i: f"subtitles/{i}/index.m3u8{q}")
+    body = await master_body(request, d, request.ctx.user, session, await _query(request, sid), queue_job=True)
     return _playlist(body)
 
 

@@ -33,7 +33,7 @@ from yaffw.media.tracks import channel_layout, choose_audio
 from yaffw_api.apidoc import op, path_param
 from yaffw_api.auth import require_user
 from yaffw_api.context import deps
-from yaffw_api.hls import start_prewarm
+from yaffw_api.hls import master_body, start_prewarm
 from yaffw_api.params import json_object
 from yaffw_api.playback_domain import announce, media_token, open_session, playable_item, token_ttl
 from yaffw_api.queries import versions
@@ -116,10 +116,14 @@ async def start_playback(request: Request, item_id: str) -> HTTPResponse:
                                  max_bitrate=min(limits) if limits else None, start_seconds=start,
                                  client=client or "", source=played)  # fmt: skip
     duration = played["duration_seconds"]
+    master: str | None = None
     if decision.is_hls:
         start_prewarm(request, d, session)
         token = media_token(d, user, f"session:{session.sid}", duration)
         url = f"/api/sessions/{session.sid}/master.m3u8?token={token}"
+        # The master playlist comes with the answer (the web player hands it to hls.js: one round
+        # trip less before the first frame); the URL serves the same text to other players.
+        master = await master_body(request, d, user, session, f"?token={token}", queue_job=False)
     else:
         token = media_token(d, user, f"item:{played['id']}", duration)
         url = f"/api/items/{played['id']}/file?token={token}"
@@ -131,7 +135,7 @@ async def start_playback(request: Request, item_id: str) -> HTTPResponse:
          "source_id": str(played["id"]), "sources": versions.menu(sources),
          "duration_seconds": duration, "expires_in": token_ttl(duration),
          "user_data": saved, "progress_url": f"/api/sessions/{session.sid}/progress",
-         "stop_url": f"/api/sessions/{session.sid}"},
+         "stop_url": f"/api/sessions/{session.sid}", "master_playlist": master},
         status=201,
     )  # fmt: skip
 
@@ -180,6 +184,11 @@ _PLAYBACK_RESULT = {
         "method": {"enum": ["direct_play", "direct_stream", "transcode"]},
         "reason": {"type": "string"},
         "url": {"type": "string"},
+        "master_playlist": {
+            "type": ["string", "null"],
+            "description": "for HLS, the text the master playlist URL serves (a player may take it "
+            "from here instead of asking again); null for direct play",
+        },
     },
 }
 OPENAPI = {

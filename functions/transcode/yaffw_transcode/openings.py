@@ -5,10 +5,14 @@ scaled from zero, or another node, starts empty. Openings are the same segments 
 store the scan already writes images to, so any worker's first session of a film finds them:
 
 - ``openings/<item>/<key>/<n>.ts`` for ``n`` in ``0 .. count-1``, then ``openings/<item>/<key>/count``
-  holding ``count``, written last: a reader takes an entry only when its count is there and matches,
-  so an upload cut short is never half used. ``key`` is :func:`first_segments.run_key` (the encoder's
-  command line and the file's size and mtime), so an entry is exactly what this worker's encoder
-  would make, and a changed file or setting simply misses.
+  holding ``count``; ``key`` is :func:`first_segments.run_key` (the encoder's command line and the
+  file's size and mtime), so an entry is exactly what this worker's encoder would make, and a changed
+  file or setting simply misses.
+- Once the count is stored, Redis ``opening:<item>:<key>`` says so (``yaffw.keys.Keys.opening``, kept
+  ``INDEX_TTL`` from its last use): a session asks Redis (well under a millisecond) rather than the
+  store whether there is an entry, so a film without one starts its encoder at once. A session with
+  an entry fetches segment 0 before it answers ``ready`` and the others behind it while the player
+  starts (``session.py``). The marker is set only after every object is stored.
 - Written by a worker that ran a film from segment 0 (its first playback anywhere) and by an idle
   worker making the opening the scan asked for (``prepare.py``).
 
@@ -22,20 +26,27 @@ import asyncio
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from yaffw.errors import NotFound
+from yaffw.keys import Keys
 from yaffw.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "video/mp2t"
+# The Redis marker of an entry lives this long after its last use; an expired one is set again by
+# the next opening request of the scan or the next playback from the start.
+INDEX_TTL = 90 * 86400
 
 
 class Openings:
-    """Openings in ``store`` (None: off, ``YAFFW_OPENINGS=0``)."""
+    """Openings in ``store`` (None: off, ``YAFFW_OPENINGS=0``), indexed in Redis."""
 
-    def __init__(self, store: ObjectStore | None) -> None:
+    def __init__(self, store: ObjectStore | None, redis: Any, keys: Keys) -> None:
         self.store = store
+        self.redis = redis
+        self.keys = keys
 
     @property
     def enabled(self) -> bool:
@@ -46,47 +57,64 @@ class Openings:
     def _name(item_id: str, key: str, leaf: str) -> str:
         return f"openings/{item_id}/{key}/{leaf}"
 
-    async def has(self, item_id: str, key: str, count: int) -> bool:
-        """True when a whole entry of ``count`` segments is stored."""
-        return await self._count(item_id, key) == count
-
-    async def _count(self, item_id: str, key: str) -> int | None:
-        if self.store is None:
+    async def _indexed(self, item_id: str, key: str) -> int | None:
+        """The segment count Redis holds for the entry (its TTL renewed), or None."""
+        try:
+            raw = await self.redis.getex(self.keys.opening(item_id, key), ex=INDEX_TTL)
+        except Exception as exc:  # a Redis blip only costs the fast start: the encoder makes them
+            log.warning("openings: cannot read the index of %s/%s: %s", item_id, key, exc)
             return None
         try:
-            raw = await asyncio.to_thread(self.store.get, self._name(item_id, key, "count"))
-        except NotFound:
-            return None
-        except Exception as exc:  # a store outage only costs the fast start: the encoder makes them
-            log.warning("openings: cannot read %s/%s: %s", item_id, key, exc)
-            return None
-        try:
-            return int(raw.decode())
+            return int(raw) if raw is not None else None
         except ValueError:
             return None
 
-    async def fetch(self, item_id: str, key: str, count: int, dest: list[Path]) -> bool:
-        """Write segments ``0 .. count-1`` of the entry to ``dest`` (one path each); False when the
-        entry is absent, incomplete or unreadable (nothing is left at ``dest`` then)."""
-        if self.store is None or await self._count(item_id, key) != count:
+    async def _index(self, item_id: str, key: str, count: int) -> None:
+        await self.redis.set(self.keys.opening(item_id, key), str(count), ex=INDEX_TTL)
+
+    async def has(self, item_id: str, key: str, count: int) -> bool:
+        """True when a whole entry of ``count`` segments is stored (an entry the index lost is
+        indexed again)."""
+        if self.store is None:
             return False
-        store = self.store
+        if await self._indexed(item_id, key) == count:
+            return True
         try:
-            blobs = await asyncio.gather(
-                *(asyncio.to_thread(store.get, self._name(item_id, key, f"{n}.ts")) for n in range(count))
-            )
-        except Exception as exc:
+            raw = await asyncio.to_thread(self.store.get, self._name(item_id, key, "count"))
+        except NotFound:
+            return False
+        except Exception as exc:  # the store down: making it now would not be stored either
             log.warning("openings: cannot read %s/%s: %s", item_id, key, exc)
             return False
-        await asyncio.to_thread(_write_all, blobs, dest)
+        if raw.decode(errors="replace").strip() != str(count):
+            return False
+        await self._index(item_id, key, count)
+        return True
+
+    async def indexed(self, item_id: str, key: str) -> int | None:
+        """How many segments the whole entry ``key`` of the item holds, or None when there is none."""
+        return await self._indexed(item_id, key) if self.store is not None else None
+
+    async def fetch(self, item_id: str, key: str, n: int, dest: Path) -> bool:
+        """Write segment ``n`` of the entry to ``dest``; False when it cannot be read (nothing is left
+        at ``dest`` then)."""
+        if self.store is None:
+            return False
+        try:
+            blob = await asyncio.to_thread(self.store.get, self._name(item_id, key, f"{n}.ts"))
+        except Exception as exc:  # gone from the store (a lifecycle rule) or the store down
+            log.warning("openings: cannot read segment %d of %s/%s: %s", n, item_id, key, exc)
+            return False
+        await asyncio.to_thread(_write, blob, dest)
         return True
 
     async def publish(self, item_id: str, key: str, files: list[Path]) -> bool:
-        """Store ``files`` (segments ``0 .. len-1``) as the entry, the count last; False on failure."""
+        """Store ``files`` (segments ``0 .. len-1``) as the entry, then index it; False on failure."""
         if self.store is None:
             return False
         try:
             await asyncio.to_thread(self._publish, item_id, key, files)
+            await self._index(item_id, key, len(files))
         except Exception as exc:  # e.g. a segment evicted meanwhile, or the store down: nothing is lost
             log.warning("openings: cannot store %s/%s: %s", item_id, key, exc)
             return False
@@ -101,9 +129,8 @@ class Openings:
         self.store.put(self._name(item_id, key, "count"), str(len(files)).encode(), "text/plain")
 
 
-def _write_all(blobs: list[bytes], dest: list[Path]) -> None:
-    for blob, path in zip(blobs, dest, strict=True):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(blob)
-        tmp.replace(path)
+def _write(blob: bytes, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(blob)
+    tmp.replace(path)  # atomic: a reader never sees half a segment

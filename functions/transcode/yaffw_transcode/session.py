@@ -90,6 +90,9 @@ class TranscodeSession:
         self._lock = asyncio.Lock()
         self._background: asyncio.Task[None] | None = None
         self._upload: asyncio.Task[bool] | None = None
+        # Segments on their way from object storage (openings), per variant: being made, not missing.
+        self._fetching: dict[str, set[int]] = {}
+        self._fetch_task: asyncio.Task[None] | None = None
 
     @property
     def segment_count(self) -> int:
@@ -156,22 +159,44 @@ class TranscodeSession:
         return True
 
     async def _from_openings(self, variant: str) -> bool:
-        """Take the film's first segments of ``variant`` from object storage (made by the scan's
-        request or by the film's first playback on any worker); True when the whole entry was there."""
+        """Take the film's first segments of ``variant`` from object storage (made after the scan
+        asked, or by the film's first playback on any worker): segment 0 now, the others in the
+        background while the player starts. True when segment 0 came; a later one that fails is
+        made by the encoder when the player asks for it."""
         key = self._kept_key(variant)
         if self.openings is None or key is None:
             return False
-        dest = [self.path(variant, n) for n in range(self.cached_count)]
-        if not await self.openings.fetch(self.source.item_id, key, len(dest), dest):
+        count = await self.openings.indexed(self.source.item_id, key)
+        if count != self.cached_count:
             return False
-        for n, path in enumerate(dest):
-            self.made.setdefault(variant, set()).add(n)
-            if self.cache is not None:
-                self.cache.store(key, n, path)  # the next session on this machine skips the store
+        if not await self.openings.fetch(self.source.item_id, key, 0, self.path(variant, 0)):
+            return False
+        self._fetched(key, variant, 0)
+        self._fetching[variant] = set(range(1, count))
+        self._fetch_task = asyncio.create_task(self._fetch_rest(key, variant, count))
         metrics.FIRST_SEGMENTS_CACHED.inc()
-        log.info("session %s: segments 0-%d of %s from openings", self.sid, len(dest) - 1, variant)
-        self._notify()
+        log.info("session %s: segments 0-%d of %s from openings", self.sid, count - 1, variant)
         return True
+
+    def _fetched(self, key: str, variant: str, n: int) -> None:
+        self.made.setdefault(variant, set()).add(n)
+        if self.cache is not None:
+            self.cache.store(key, n, self.path(variant, n))  # the next session on this machine skips the store
+        self._notify()
+
+    async def _fetch_rest(self, key: str, variant: str, count: int) -> None:
+        assert self.openings is not None
+        openings = self.openings
+
+        async def one(n: int) -> None:
+            ok = await openings.fetch(self.source.item_id, key, n, self.path(variant, n))
+            self._fetching.get(variant, set()).discard(n)
+            if ok and not self.closed:
+                self._fetched(key, variant, n)
+            else:
+                self._notify()  # a request waiting for it now starts the encoder there
+
+        await asyncio.gather(*(one(n) for n in range(1, count)))
 
     def _publish_opening(self, enc: Encoder) -> None:
         """A run from 0 has made the film's first segments: keep them in object storage for every
@@ -266,6 +291,8 @@ class TranscodeSession:
         return str(listing)
 
     def _needs_restart(self, variant: str, n: int) -> bool:
+        if n in self._fetching.get(variant, ()):
+            return False  # on its way from object storage
         enc = self.encoder
         if enc is None or enc.variant != variant or enc.stopped or enc.returncode is not None:
             return True
@@ -375,6 +402,9 @@ class TranscodeSession:
     async def close(self) -> None:
         """Stop FFmpeg and free scratch."""
         self.closed = True
+        if self._fetch_task is not None:
+            self._fetch_task.cancel()
+            await asyncio.gather(self._fetch_task, return_exceptions=True)
         async with self._lock:
             if self.encoder is not None:
                 await self.encoder.stop()

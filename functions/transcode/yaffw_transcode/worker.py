@@ -76,7 +76,7 @@ class Worker:
         self.scratch = settings.scratch_dir / self.worker_id
         # Beside the workers' own folders: kept across worker restarts, shared by the machine's workers.
         self.first_segments = FirstSegments(settings.scratch_dir / "first-segments", settings.first_segment_cache)
-        self.openings = Openings(storage.from_settings(settings) if settings.openings else None)
+        self.openings = Openings(storage.from_settings(settings) if settings.openings else None, redis, self.keys)
         self.sessions: dict[str, TranscodeSession] = {}
         self._preparing: tuple[str, asyncio.Task[str]] | None = None  # (item id, its task)
         self.draining = False

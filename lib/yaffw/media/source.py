@@ -9,6 +9,7 @@ they agree on every segment.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,8 @@ import asyncpg
 from yaffw.errors import NotFound
 from yaffw.media import hls, keyframes, safe_path, timeline
 from yaffw.queue import JobPayload
+
+log = logging.getLogger(__name__)
 
 _PICTURE_CODECS = frozenset({"mjpeg", "png", "bmp", "gif", "webp"})
 
@@ -108,6 +111,31 @@ async def load(conn: asyncpg.Pool | asyncpg.Connection, item_id: str, audio_inde
                   videos[0] if videos else None, audio, parts, burn_path)  # fmt: skip
 
 
+async def stream_end(conn: asyncpg.Pool | asyncpg.Connection, source: Source) -> float | None:
+    """:func:`yaffw.media.timeline.stream_end` of the source's file, kept in ``stream_ends`` per item
+    and ``header_hash`` (measured by whichever of the api, the worker or the opening maker plans the
+    file first); None when the file cannot be read."""
+    if source.header_hash:
+        kept = await conn.fetchval(
+            "SELECT seconds FROM stream_ends WHERE item_id = $1::uuid AND header_hash = $2", source.item_id,
+            source.header_hash,
+        )  # fmt: skip
+        if kept is not None:
+            return float(kept)
+    end = await asyncio.to_thread(timeline.stream_end, source.path)
+    if end is not None and source.header_hash:
+        try:
+            await conn.execute(
+                "INSERT INTO stream_ends (item_id, header_hash, seconds) VALUES ($1::uuid, $2, $3)"
+                " ON CONFLICT (item_id) DO UPDATE SET header_hash = EXCLUDED.header_hash,"
+                " seconds = EXCLUDED.seconds, created_at = now()",
+                source.item_id, source.header_hash, end,
+            )  # fmt: skip
+        except asyncpg.PostgresError as exc:  # e.g. the item removed meanwhile: the figure still holds
+            log.warning("stream end of %s not kept: %s", source.item_id, exc)
+    return end
+
+
 def concat_list(parts: tuple[tuple[str, float], ...]) -> str:
     """An ``ffconcat`` list of a film's parts for FFmpeg's concat demuxer. Each part's length is
     given, so a seek into a later part lands without opening the parts before it."""
@@ -141,6 +169,5 @@ async def plan(conn: asyncpg.Pool | asyncpg.Connection, source: Source, job: Job
         tail = await asyncio.to_thread(timeline.stream_end, last)
         end = sum(d for _, d in before) + (tail or length)
     else:
-        whole = await asyncio.to_thread(timeline.stream_end, source.path)
-        end = whole or source.duration
+        end = await stream_end(conn, source) or source.duration
     return Plan(variants, hls.boundaries(end, seconds, kfs or None, ramp=job.short_start), kfs, end)

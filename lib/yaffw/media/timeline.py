@@ -9,8 +9,9 @@ video frame (audio only: the last audio frame), measured on the encoder's clock:
 -start_at_zero`` puts the file's start time at 0. The encoder stops all streams there (``-to``).
 
 Read with PyAV: seek to the last keyframe before the container's end and demux to the end of the
-file, a few milliseconds even for a long film. The api and the worker both call :func:`stream_end`
-on the same file and so agree on the timeline without storing it.
+file, about 20 ms even for a long film. ``yaffw.media.source.stream_end`` keeps the figure in the
+``stream_ends`` table per file version, so the api, the worker and the opening maker read it once and
+agree on the timeline.
 """
 
 from __future__ import annotations

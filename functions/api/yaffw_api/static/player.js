@@ -188,7 +188,13 @@
     if (MSE) {
       return loadHls().then(function (Hls) {
         if (!Hls.isSupported()) throw new Error("this browser cannot play HLS");
-        hls = new Hls({ startPosition: start > 0 ? start : -1 });
+        var config = { startPosition: start > 0 ? start : -1 };
+        var masterUrl = new URL(answer.url, location.href).href;
+        // The playback answer carries the master playlist: hls.js takes it from there (no request).
+        if (answer.master_playlist && window.yaffwInlineMaster) {
+          config.pLoader = window.yaffwInlineMaster(Hls, masterUrl, answer.master_playlist);
+        }
+        hls = new Hls(config);
         hls.on(Hls.Events.ERROR, function (_, data) {
           hlsErrors.push({ details: data.details, type: data.type, fatal: Boolean(data.fatal), at: video.currentTime,
                            session: answer.session_id });
@@ -206,7 +212,7 @@
           if (gap > 0 && gap < 1) video.currentTime = b.start(0);
         };
         hls.on(Hls.Events.BUFFER_APPENDED, toBufferStart);
-        hls.loadSource(answer.url);
+        hls.loadSource(masterUrl);
         hls.attachMedia(video);
       });
     }
