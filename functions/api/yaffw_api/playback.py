@@ -18,13 +18,14 @@ the one shown.
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from yaffw import audio_choice, subtitle_choice, userdata
-from yaffw.errors import BadInput
+from yaffw.errors import BadInput, YaffwError
 from yaffw.media import subtitle_pick
 from yaffw.media.capabilities import Capabilities
 from yaffw.media.decision import Decision, decide, pick_source
@@ -37,6 +38,8 @@ from yaffw_api.hls import master_body, start_prewarm
 from yaffw_api.params import json_object
 from yaffw_api.playback_domain import announce, media_token, open_session, playable_item, token_ttl
 from yaffw_api.queries import versions
+
+log = logging.getLogger(__name__)
 
 __all__ = ["announce", "audio_tracks", "bp", "token_ttl"]
 
@@ -122,8 +125,12 @@ async def start_playback(request: Request, item_id: str) -> HTTPResponse:
         token = media_token(d, user, f"session:{session.sid}", duration)
         url = f"/api/sessions/{session.sid}/master.m3u8?token={token}"
         # The master playlist comes with the answer (the web player hands it to hls.js: one round
-        # trip less before the first frame); the URL serves the same text to other players.
-        master = await master_body(request, d, user, session, f"?token={token}", queue_job=False)
+        # trip less before the first frame); the URL serves the same text to other players. When it
+        # cannot be made (the file gone since the scan), the URL answers with that error instead.
+        try:
+            master = await master_body(request, d, user, session, f"?token={token}", queue_job=False)
+        except YaffwError as exc:
+            log.info("session %s: no master playlist in the answer: %s", session.sid, exc.message)
     else:
         token = media_token(d, user, f"item:{played['id']}", duration)
         url = f"/api/items/{played['id']}/file?token={token}"
