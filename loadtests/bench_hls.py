@@ -84,6 +84,7 @@ FIRST_FRAME_RATIO = 1.5
 SEGMENT_RATIO = 1.3
 REALTIME_MIN = 0.95
 HLS_VERSION = "1.7.4"
+SETTLE_SECONDS = 1.0
 
 
 def make_source(seconds: int, folder: Path) -> Path:
@@ -348,6 +349,9 @@ async def first_frames(args: argparse.Namespace, api: str, client: Client, item:
             await browser.first_frame(static_url, {"url": "/master.m3u8"})  # warm-up: Chromium's caches
             for run in range(args.browser_runs):
                 for side in order[run % len(order) :] + order[: run % len(order)]:
+                    # Let what the previous measurement left (an opening being stored, Chromium's
+                    # clean-up) finish: each first frame starts on a settled machine.
+                    await asyncio.sleep(SETTLE_SECONDS)
                     if side == "static":
                         marks = await browser.first_frame(static_url, {"url": "/master.m3u8"})
                     else:
