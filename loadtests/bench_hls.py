@@ -4,7 +4,7 @@ to static HLS, measured in the same run (issues 6 and 13).
     .venv/bin/python loadtests/bench_hls.py [--runs 3] [--whole-runs 1] [--browser-runs 5] [--seconds 60]
                                             [--height 720] [--quick] [--first-frame-only] [--source-dir DIR]
 
-``--quick`` (about 3 minutes on a 2-core machine): one run of each segment figure, 5 first frames
+``--quick`` (about 5 minutes on a 2-core machine): one run of each segment figure, 5 first frames
 per side. Exit status 0 when every target is met, 1 otherwise.
 
 A real api process and a real transcode worker (warmed up by one session first), PostgreSQL and
@@ -510,7 +510,7 @@ async def main() -> int:
     parser.add_argument("--height", type=int, default=720, help="the client's maximum height")
     parser.add_argument("--browser-runs", type=int, default=5, help="first frames in Chromium per side")
     parser.add_argument(
-        "--quick", action="store_true", help="one run of each segment figure, 5 first frames per side (about 3 minutes)"
+        "--quick", action="store_true", help="one run of each segment figure, 5 first frames per side (about 5 minutes)"
     )
     parser.add_argument("--first-frame-only", action="store_true", help="only the first frames in Chromium")
     parser.add_argument("--source-dir", type=Path, default=Path.home() / ".cache" / "yaffw-bench",
