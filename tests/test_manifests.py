@@ -346,6 +346,11 @@ def test_transcode_workers_are_gpu_pods_with_a_ram_scratch_and_read_only_media()
     (scratch,) = [m for m in worker["volumeMounts"] if m["mountPath"] == env["YAFFW_SCRATCH"]]
     assert volumes[scratch["name"]]["emptyDir"]["medium"] == "Memory"
     assert volumes[scratch["name"]]["emptyDir"]["sizeLimit"]
+    # Openings live in the object store: the workers reach it with the scan's credentials.
+    assert env["S3_ENDPOINT_URL"] and env["S3_BUCKET"]
+    secrets = {v["name"]: v["valueFrom"]["secretKeyRef"]["name"] for v in worker["env"] if "secretKeyRef" in
+               v.get("valueFrom", {})}  # fmt: skip
+    assert secrets["S3_ACCESS_KEY_ID"] == secrets["S3_SECRET_ACCESS_KEY"] == "yaffw-s3"
 
 
 def test_scale_in_gives_a_worker_time_to_hand_off_its_sessions() -> None:
