@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import http.server
+import json
 import os
 import re
 import subprocess
@@ -104,6 +105,32 @@ def test_software_arguments_run_for_real(tmp_path, sample_media):
     out = subprocess.run(ffmpeg.build(spec, ffmpeg.Software()), capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["0.ts", "1.ts"]
+
+
+def test_a_restart_drops_copied_audio_before_its_segment(tmp_path):
+    """A run from segment 1 seeks to 6 s; the demuxer lands on the keyframe at 4 s. Transcoded video is
+    trimmed to 6 s, and copied AAC is too: the segment's audio does not repeat the segment before it."""
+    src = tmp_path / "src.mkv"
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+                    "testsrc2=size=320x180:rate=24:duration=16", "-f", "lavfi", "-i", "sine=duration=16",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-g", "96", "-keyint_min", "96", "-c:a", "aac",
+                    str(src)], check=True)  # fmt: skip
+    variant = hls.Variant("180p", 320, 180, 300_000, 500_000, "avc1.64001e,mp4a.40.2")
+    spec = ffmpeg.EncodeSpec(source=str(src), variant=variant, starts=[0.0, 6.0, 12.0], start_segment=1,
+                             out_dir=tmp_path, audio="copy", audio_index=1, audio_source_codec="aac",
+                             duration=16.0, end=16.0)  # fmt: skip
+    argv = ffmpeg.build(spec, ffmpeg.Software())
+    assert argv[argv.index("-bsf:a") + 1] == "noise=drop=lt(pts*tb\\,6.000000)"
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    info = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=codec_type,start_time",
+                                      "-of", "json", str(tmp_path / "1.ts")], check=True, capture_output=True,
+                                     text=True).stdout)  # fmt: skip
+    starts = {st["codec_type"]: float(st["start_time"]) for st in info["streams"]}
+    assert abs(starts["video"] - 6.0) < 0.09  # within two frames (the source's B-frame delay)
+    assert 6.0 - 0.001 <= starts["audio"] < 6.0 + 0.03, starts  # not the 4 s the demuxer landed on
+    # From segment 0 nothing is dropped.
+    assert "-bsf:a" not in ffmpeg.build(ffmpeg.EncodeSpec(**{**spec.__dict__, "start_segment": 0}), ffmpeg.Software())
 
 
 @pytest.fixture

@@ -270,13 +270,24 @@ def _seek(spec: EncodeSpec) -> list[str]:
     return ["-noaccurate_seek", "-ss", _t(target)]
 
 
+def _copied_audio_from(spec: EncodeSpec) -> list[str]:
+    """A run from segment ``n > 0`` drops copied audio packets before the segment's start. The seek
+    lands the demuxer on the video keyframe before it and copied packets are not trimmed (decoded ones
+    are): the segment's audio would begin up to a GOP early, repeating the end of the segment before
+    it (``tail_hevc``'s segment 5 spanned 6.23 s for its 6 s). ``pts*tb`` is the output's clock, the
+    one ``starts`` are on (``-copyts -start_at_zero``)."""
+    if spec.start_segment == 0:
+        return []
+    return ["-bsf:a", f"noise=drop=lt(pts*tb\\,{_t(spec.starts[spec.start_segment])})"]
+
+
 def _audio(spec: EncodeSpec) -> list[str]:
     if spec.audio is None:
         return ["-an"]
     mapping = ["-map", f"0:{spec.audio_index}"] if spec.audio_index is not None else ["-map", "0:a:0?"]
     if spec.audio == COPY:
         if (spec.audio_source_codec or "aac") in TS_AUDIO:
-            return [*mapping, "-c:a", "copy"]
+            return [*mapping, "-c:a", "copy", *_copied_audio_from(spec)]
         # The client takes the source's channels (or the decision would not copy): keep them.
         channels = aac_channels(spec.audio_source_channels)
         rate = max(96_000 * min(channels, 2), AAC_BITRATE_PER_CHANNEL * channels)  # 192 kb/s stereo, 384 kb/s 5.1
