@@ -114,6 +114,8 @@ async def test_hls_js_plays_seeks_and_segments_add_up(method, browser, api_url, 
     duration = float(await pool.fetchval("SELECT duration_seconds FROM media_items WHERE id = $1::uuid", item_id))
     page = await signed_in_page(browser, api_url, viewer["name"], viewer["password"], width=1280, height=800,
                                 init_script=HLS_HOOK)  # fmt: skip
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
     try:
         await page.route("**/api/items/*/playback", _cap_height)
         await page.goto(f"/items/{item_id}/play")
@@ -127,6 +129,9 @@ async def test_hls_js_plays_seeks_and_segments_add_up(method, browser, api_url, 
         await start_playing(page, timeout=PLAY_TIMEOUT_MS / 1000)
         await _until(page, "v.currentTime > 0 && v.videoWidth > 0", "no first frame")
         assert await page.evaluate("window.__hls !== undefined"), "the player did not use hls.js"
+        # hls.js took the master playlist from the playback answer: never asked for over the network.
+        assert not [u for u in requested if "master.m3u8" in u], requested
+        assert [u for u in requested if "/index.m3u8" in u], requested
 
         first_frame = time.monotonic() - t0
         # Seek to 50%: playback goes on past the seek point.
