@@ -67,6 +67,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from yaffw import opening_store  # noqa: E402
 from yaffw.keys import Keys  # noqa: E402
 from yaffw.local_services import free_port  # noqa: E402
 from yaffw.migrations import migrate  # noqa: E402
@@ -286,7 +287,7 @@ class Openings:
         self.store, self.cache_dir, self.item, self.settings = store, cache_dir, item, settings
 
     def _listed(self) -> list[str]:
-        got = self.store.client.list_objects_v2(Bucket=self.store.bucket, Prefix=f"openings/{self.item}/")
+        got = self.store.client.list_objects_v2(Bucket=self.store.bucket, Prefix=opening_store.item_prefix(self.item))
         return [o["Key"] for o in got.get("Contents", [])]
 
     def stored(self) -> bool:
@@ -319,13 +320,11 @@ class Openings:
     def forget(self) -> None:
         """Empty the cache and delete the film's openings: its next session's encoder starts at 0."""
         self.forget_cache()
-        for key in self._listed():
-            self.store.delete(key)
+        self.store.delete_prefix(opening_store.item_prefix(self.item))
         import redis
 
         with redis.Redis.from_url(self.settings.redis_url) as r:
-            for marker in r.scan_iter(match=Keys(self.settings.redis_prefix).opening(self.item, "*")):
-                r.delete(marker)
+            r.delete(Keys(self.settings.redis_prefix).opening(self.item))
 
 
 async def first_frames(args: argparse.Namespace, api: str, client: Client, item: str, watch: Watch,

@@ -90,23 +90,25 @@ async def test_an_idle_worker_makes_the_opening_and_the_first_playback_starts_fr
         await redis.rpush(keys.openings_queue, item)
         prefix = await wait_for(lambda: _entry(store, item), 90)
         assert prefix, maker.log()
-        assert await _metric(maker, "made") == 1
+        # Counted once stored and indexed (the count object is stored just before the index).
+        assert await wait_for(lambda: _metric(maker, "made"), 30) == 1
         # The opening is the ramp of short segments, each a whole MPEG-TS on the film's timeline.
         opening = [store.get(f"{prefix}{n}.ts") for n in range(len(RAMP))]
         assert store.get(f"{prefix}count") == str(len(RAMP)).encode()
         # Indexed in Redis once whole: sessions ask Redis, not the store.
-        marker = keys.opening(item, prefix.rstrip("/").rsplit("/", 1)[1])
-        assert await redis.get(marker) in (b"5", "5")
+        index, key = keys.opening(item), prefix.rstrip("/").rsplit("/", 1)[1]
+        assert await redis.hget(index, key) in (b"5", "5")
+        assert 0 < await redis.ttl(index) <= 90 * 86400
         for n, blob in enumerate(opening):
             seg = tmp_path / f"opening{n}.ts"
             seg.write_bytes(blob)
             assert abs(probe_segment(seg)["video"][0] - RAMP[n]) < 0.1, n
         # Asked again (the file unchanged): nothing is encoded twice, and an index Redis lost (a
         # flush, an expiry) is found again in the store.
-        await redis.delete(marker)
+        await redis.delete(index)
         await redis.rpush(keys.openings_queue, item)
         assert await wait_for(lambda: _metric(maker, "exists"), 30) == 1
-        assert await redis.get(marker) in (b"5", "5")
+        assert await redis.hget(index, key) in (b"5", "5")
         assert ffmpeg_pids_with(f"opening-{item}") == []
     finally:
         maker.stop()

@@ -130,10 +130,10 @@ class Keys:
         """Counter of ``POST /api/events`` by one caller in the current minute."""
         return f"{self.prefix}ratelimit:events:{caller}"
 
-    def opening(self, item_id: str, key: str) -> str:
-        """Set once the opening ``key`` of an item is whole in object storage (its segment count):
-        a worker asks Redis, not the store, whether there is one (yaffw_transcode/openings.py)."""
-        return f"{self.prefix}opening:{item_id}:{key}"
+    def opening(self, item_id: str) -> str:
+        """Hash: the item's openings that are whole in object storage, opening key → segment count;
+        a worker asks Redis, not the store, whether there is one (yaffw.opening_store)."""
+        return f"{self.prefix}opening:{item_id}"
 
     def subtitle_vtt(self, item_id: str, stream_index: int, fingerprint: str) -> str:
         """String (TTL a day): an item's subtitle stream converted to WebVTT, for the file whose size and

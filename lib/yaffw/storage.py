@@ -7,6 +7,7 @@ Both implement :class:`ObjectStore`. Keys are relative, slash-separated names su
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Protocol
@@ -27,6 +28,10 @@ class ObjectStore(Protocol):
     def delete(self, key: str) -> None:
         """Remove the object; absent is fine."""
 
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every object whose key starts with ``prefix`` (a folder: it ends with ``/``);
+        returns how many there were."""
+
     def presigned_url(self, key: str, expires: int = 300) -> str | None:
         """A URL the client may fetch directly, or None when the store has none (directory)."""
 
@@ -36,6 +41,14 @@ def _check_key(key: str) -> str:
     if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts):
         raise BadInput(f"bad object key {key!r}")
     return key
+
+
+def _check_prefix(prefix: str) -> str:
+    # A whole folder only: a bare "" or "items" would reach other objects.
+    if not prefix.endswith("/"):
+        raise BadInput(f"bad object prefix {prefix!r}")
+    _check_key(prefix[:-1])
+    return prefix
 
 
 class DirStore:
@@ -65,6 +78,12 @@ class DirStore:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def delete_prefix(self, prefix: str) -> int:
+        folder = self.root / _check_prefix(prefix)
+        count = sum(1 for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+        shutil.rmtree(folder, ignore_errors=True)
+        return count
 
     def presigned_url(self, key: str, expires: int = 300) -> str | None:
         return None
@@ -105,6 +124,20 @@ class S3Store:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=_check_key(key))
+
+    def delete_prefix(self, prefix: str) -> int:
+        # Listed a page (up to 1,000 keys) at a time and deleted in one request per page.
+        count = 0
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=_check_prefix(prefix))
+        for page in pages:
+            objects = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+            if objects:
+                answer = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
+                if answer.get("Errors"):  # Quiet: only the failures are listed
+                    first = answer["Errors"][0]
+                    raise OSError(f"cannot delete {first.get('Key')}: {first.get('Code')} {first.get('Message')}")
+                count += len(objects)
+        return count
 
     def presigned_url(self, key: str, expires: int = 300) -> str | None:
         url: str = self.client.generate_presigned_url(

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import asyncpg
-from yaffw import activity, events
+from yaffw import activity, events, opening_store
 from yaffw.errors import BadInput
 from yaffw.keys import Keys
 from yaffw.media.probe import MediaError, StreamInfo
@@ -32,6 +32,9 @@ from yaffw_scan.report import Reporter
 from yaffw_scan.walk import is_within, walk
 
 log = logging.getLogger(__name__)
+
+# The item types that play, and so may have openings (yaffw.opening_queue).
+PLAYABLE = ("movie", "episode")
 
 
 @dataclass
@@ -266,8 +269,12 @@ class Scanner:
         else:
             result.updated += 1
         reporter.item(events.ITEM_ADDED if inserted else events.ITEM_UPDATED, item_id)
-        if self.openings and w.guess.type in ("movie", "episode"):
-            reporter.opening(item_id)
+        if w.guess.type in PLAYABLE:
+            if w.item is not None and w.reason in ("changed", "moved"):
+                # Made from the file as it was (their key holds its path, size and mtime): never used again.
+                await opening_store.forget(self.store, self.redis, self.keys, [item_id])
+            if self.openings:
+                reporter.opening(item_id)
         log.debug("%s %s %s", w.reason, item_id, w.file.path)
         return True
 
@@ -287,6 +294,7 @@ class Scanner:
         async with self.pool.acquire() as conn:
             keys = await register.remove_items(conn, [row.id for row in missing])
         await asyncio.to_thread(images.delete, self.store, keys)
+        await opening_store.forget(self.store, self.redis, self.keys, [r.id for r in missing if r.type in PLAYABLE])
         for row in missing:
             reporter.item(events.ITEM_REMOVED, row.id)
             log.info("removed %s (%s)", row.id, row.path)

@@ -4,20 +4,19 @@ The first-segment cache (``first_segments.py``) helps a film played before *on t
 scaled from zero, or another node, starts empty. Openings are the same segments kept in the object
 store the scan already writes images to, so any worker's first session of a film finds them:
 
-- ``openings/<item>/<key>/<n>.ts`` for ``n`` in ``0 .. count-1``, then ``openings/<item>/<key>/count``
-  holding ``count``; ``key`` is :func:`first_segments.run_key` (the encoder's command line and the
-  file's size and mtime), so an entry is exactly what this worker's encoder would make, and a changed
-  file or setting simply misses.
-- Once the count is stored, Redis ``opening:<item>:<key>`` says so (``yaffw.keys.Keys.opening``, kept
-  ``INDEX_TTL`` from its last use): a session asks Redis (well under a millisecond) rather than the
-  store whether there is an entry, so a film without one starts its encoder at once. A session with
-  an entry fetches segment 0 before it answers ``ready`` and the others behind it while the player
-  starts (``session.py``). The marker is set only after every object is stored.
+- Named and indexed as ``yaffw.opening_store`` says: the segments, then their count, under
+  ``openings/<item>/<key>/``; ``key`` is :func:`first_segments.run_key` (the encoder's command line
+  and the file's size and mtime), so an entry is exactly what this worker's encoder would make, and a
+  changed file or setting simply misses.
+- Once the count is stored, the Redis hash ``opening:<item>`` says so: a session asks Redis (well
+  under a millisecond) rather than the store whether there is an entry, so a film without one starts
+  its encoder at once. A session with an entry fetches segment 0 before it answers ``ready`` and the
+  others behind it while the player starts (``session.py``).
 - Written by a worker that ran a film from segment 0 (its first playback anywhere) and by an idle
   worker making the opening the scan asked for (``prepare.py``).
 
-Entries of a film removed from the library stay until a bucket lifecycle rule drops them (about 1 MB
-each); the item id in the name keeps them findable.
+The scan forgets the openings of a film it removes or whose file changed (``opening_store.forget``);
+those of a changed encoder setting stay until a bucket lifecycle rule drops them (about 1.6 MB each).
 """
 
 from __future__ import annotations
@@ -28,6 +27,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from yaffw import opening_store
 from yaffw.errors import NotFound
 from yaffw.keys import Keys
 from yaffw.storage import ObjectStore
@@ -35,9 +35,6 @@ from yaffw.storage import ObjectStore
 log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "video/mp2t"
-# The Redis marker of an entry lives this long after its last use; an expired one is set again by
-# the next opening request of the scan or the next playback from the start.
-INDEX_TTL = 90 * 86400
 
 
 class Openings:
@@ -53,24 +50,16 @@ class Openings:
         """False when openings are off."""
         return self.store is not None
 
-    @staticmethod
-    def _name(item_id: str, key: str, leaf: str) -> str:
-        return f"openings/{item_id}/{key}/{leaf}"
-
     async def _indexed(self, item_id: str, key: str) -> int | None:
         """The segment count Redis holds for the entry (its TTL renewed), or None."""
         try:
-            raw = await self.redis.getex(self.keys.opening(item_id, key), ex=INDEX_TTL)
+            return await opening_store.indexed(self.redis, self.keys, item_id, key)
         except Exception as exc:  # a Redis blip only costs the fast start: the encoder makes them
             log.warning("openings: cannot read the index of %s/%s: %s", item_id, key, exc)
             return None
-        try:
-            return int(raw) if raw is not None else None
-        except ValueError:
-            return None
 
     async def _index(self, item_id: str, key: str, count: int) -> None:
-        await self.redis.set(self.keys.opening(item_id, key), str(count), ex=INDEX_TTL)
+        await opening_store.index(self.redis, self.keys, item_id, key, count)
 
     async def has(self, item_id: str, key: str, count: int) -> bool:
         """True when a whole entry of ``count`` segments is stored (an entry the index lost is
@@ -80,7 +69,7 @@ class Openings:
         if await self._indexed(item_id, key) == count:
             return True
         try:
-            raw = await asyncio.to_thread(self.store.get, self._name(item_id, key, "count"))
+            raw = await asyncio.to_thread(self.store.get, opening_store.object_name(item_id, key, "count"))
         except NotFound:
             return False
         except Exception as exc:  # the store down: making it now would not be stored either
@@ -101,7 +90,7 @@ class Openings:
         if self.store is None:
             return False
         try:
-            blob = await asyncio.to_thread(self.store.get, self._name(item_id, key, f"{n}.ts"))
+            blob = await asyncio.to_thread(self.store.get, opening_store.object_name(item_id, key, f"{n}.ts"))
         except Exception as exc:  # gone from the store (a lifecycle rule) or the store down
             log.warning("openings: cannot read segment %d of %s/%s: %s", n, item_id, key, exc)
             return False
@@ -125,8 +114,8 @@ class Openings:
         assert self.store is not None
         blobs = [f.read_bytes() for f in files]  # all read first: a file gone means no entry at all
         for n, blob in enumerate(blobs):
-            self.store.put(self._name(item_id, key, f"{n}.ts"), blob, CONTENT_TYPE)
-        self.store.put(self._name(item_id, key, "count"), str(len(files)).encode(), "text/plain")
+            self.store.put(opening_store.object_name(item_id, key, f"{n}.ts"), blob, CONTENT_TYPE)
+        self.store.put(opening_store.object_name(item_id, key, "count"), str(len(files)).encode(), "text/plain")
 
 
 def _write(blob: bytes, path: Path) -> None:
