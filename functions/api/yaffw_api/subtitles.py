@@ -5,15 +5,17 @@ The stream's file comes from the database (the item's path for an embedded strea
 ``external_path`` for a sidecar) and is opened only after :func:`yaffw.media.safe_path.check_media`
 (under one of the library's roots, a regular file). FFmpeg converts it in a thread; the text is kept
 in Redis for a day under the item, the stream and the file's size and mtime, so an edited sidecar is
-converted again and replicas share the work. Image subtitles (PGS, VobSub, DVB) answer 422
-``image_subtitles``: they are burned in by a transcode. Authorised as direct play: bearer, cookie
-or a ``?token=`` scoped to ``item:<id>``.
+converted again and replicas share the work. A film in parts (issue 16) has each part's stream
+converted and joined on the film's timeline, as its transcode joins the parts. Image subtitles (PGS,
+VobSub, DVB) answer 422 ``image_subtitles``: they are burned in by a transcode. Authorised as direct
+play: bearer, cookie or a ``?token=`` scoped to ``item:<id>``.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -36,7 +38,10 @@ bp = Blueprint("subtitles")
 VTT_TYPE = "text/vtt; charset=utf-8"
 _CACHE_SECONDS = 86_400
 _CONVERTING: dict[str, asyncio.Future[str]] = {}
-_COLUMNS = "i.id, i.path, (SELECT l.paths FROM libraries l WHERE l.id = i.library_id) AS roots"
+_COLUMNS = (
+    "i.id, i.path, i.film_id, i.file_duration_seconds, i.duration_seconds,"
+    " (SELECT l.paths FROM libraries l WHERE l.id = i.library_id) AS roots"
+)
 
 
 class ImageSubtitles(YaffwError):
@@ -77,8 +82,10 @@ async def webvtt(d: Deps, user: User, item_id: str, index: int) -> str:
     path = stream["external_path"] if stream["is_external"] else item["path"]
     if not path:
         raise NotFound("item has no file", code="no_file")
-    st = await asyncio.to_thread(safe_path.check_media, path, list(item["roots"] or []))
-    key = d.keys.subtitle_vtt(str(item["id"]), index, f"{st.st_size}-{st.st_mtime_ns}")
+    parts = [] if stream["is_external"] else await _parts(d, item, stream)
+    stats = [await asyncio.to_thread(safe_path.check_media, f, list(item["roots"] or []))
+             for f in ([p for p, _ in parts if p] or [path])]  # fmt: skip
+    key = d.keys.subtitle_vtt(str(item["id"]), index, "-".join(f"{st.st_size}-{st.st_mtime_ns}" for st in stats))
     cached = await d.redis.get(key)
     if cached is not None:
         return cached.decode() if isinstance(cached, bytes) else str(cached)
@@ -86,12 +93,34 @@ async def webvtt(d: Deps, user: User, item_id: str, index: int) -> str:
     # first segments together waits for the same FFmpeg run.
     running = _CONVERTING.get(key)
     if running is None:
-        running = asyncio.ensure_future(asyncio.to_thread(subs.convert, path, None if stream["is_external"] else index))
+        convert = (partial(subs.convert_parts, parts, index) if parts
+                   else partial(subs.convert, path, None if stream["is_external"] else index))  # fmt: skip
+        running = asyncio.ensure_future(asyncio.to_thread(convert))
         _CONVERTING[key] = running
         running.add_done_callback(lambda _: _CONVERTING.pop(key, None))
     vtt = await asyncio.shield(running)
     await d.redis.set(key, vtt, ex=_CACHE_SECONDS)
     return vtt
+
+
+async def _parts(d: Deps, item: dict[str, Any], stream: dict[str, Any]) -> list[tuple[str | None, float]]:
+    """A film in parts: each part's file (None where the part has no such stream) and length, in
+    order, for :func:`yaffw.media.subtitles.convert_parts`; empty for a film of one file. The film's
+    row describes its first part's streams; each other part is matched by stream index and codec."""
+    assert d.pool is not None
+    if item["film_id"] is not None:  # a part or version row itself: its own file alone
+        return []
+    rows = await d.pool.fetch(
+        "SELECT p.path, coalesce(p.file_duration_seconds, p.duration_seconds, 0) AS length,"
+        " EXISTS (SELECT 1 FROM media_streams s WHERE s.item_id = p.id AND s.stream_index = $2"
+        "         AND s.type = 'subtitle' AND s.codec = $3 AND NOT s.is_external) AS has_stream"
+        " FROM media_items p WHERE p.film_id = $1 AND p.part_number IS NOT NULL ORDER BY p.part_number",
+        item["id"], stream["stream_index"], stream["codec"],
+    )  # fmt: skip
+    if not rows:
+        return []
+    first = float(item["file_duration_seconds"] or item["duration_seconds"] or 0)
+    return [(item["path"], first), *((r["path"] if r["has_stream"] else None, float(r["length"])) for r in rows)]
 
 
 async def subtitle_streams(d: Deps, item_id: str) -> list[dict[str, Any]]:

@@ -116,6 +116,25 @@ def document(cues: Sequence[Cue], header: str = "WEBVTT") -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def convert_parts(parts: Sequence[tuple[str | None, float]], stream_index: int) -> str:
+    """Embedded stream ``stream_index`` of a film in parts as one WebVTT on the film's timeline.
+
+    ``parts`` are each file and its length, in order, as the transcode's concat list joins them (a
+    file of None: that part lacks the stream and only takes its time). Part ``k``'s cues are shifted
+    by the lengths before it and clipped to its own end. Blocking: call it from a thread.
+    :raises Unavailable: a part could not be converted (no partial document is made).
+    """
+    cues: list[Cue] = []
+    offset = 0.0
+    for path, length in parts:
+        if path is not None:
+            end = offset + length
+            cues += [Cue(c.start + offset, min(c.end + offset, end), c.settings, c.text)
+                     for c in parse(convert(path, stream_index)) if c.start + offset < end]  # fmt: skip
+        offset += length
+    return document(cues)
+
+
 def segment(cues: Sequence[Cue], start: float, end: float) -> str:
     """Segment ``[start, end)`` of a subtitle playlist: every cue that shows during it (a cue across a
     boundary is in both segments), at absolute times, with the timestamp map of our video segments."""
