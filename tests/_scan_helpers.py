@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,7 +16,7 @@ import redis.asyncio as redis_async
 from yaffw.keys import Keys
 from yaffw.settings import Settings
 from yaffw.storage import S3Store
-from yaffw_scan.scanner import Scanner
+from yaffw_scan.scanner import Scanner, ScanResult
 
 
 async def make_library(pool: asyncpg.Pool, name: str, kind: str, paths: list[Path]) -> str:
@@ -34,6 +35,18 @@ def make_store(settings: Settings) -> S3Store:
 def make_scanner(pool: asyncpg.Pool, redis: redis_async.Redis, settings: Settings, **kwargs: Any) -> Scanner:
     """A Scanner on this run's database, Redis prefix and S3 bucket."""
     return Scanner(pool, redis, make_store(settings), Keys(settings.redis_prefix), concurrency=2, **kwargs)
+
+
+async def scan_new_library(pool: asyncpg.Pool, settings: Settings, name: str, root: Path) -> tuple[str, ScanResult]:
+    """A movies library of ``root`` (its name made unique), scanned once on a Redis client of its own
+    (for module-scoped fixtures, which cannot use the per-test one); its id and the scan's result."""
+    library = await make_library(pool, f"{name}-{time.time_ns()}", "movies", [root])
+    redis = redis_async.Redis.from_url(settings.redis_url, decode_responses=True)
+    try:
+        [result] = await make_scanner(pool, redis, settings).scan(library)
+    finally:
+        await redis.aclose()
+    return library, result
 
 
 async def items(pool: asyncpg.Pool, library_id: str) -> dict[str, asyncpg.Record]:

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
 import pytest
-import redis.asyncio as redis_async
 
 from tests._media_rows import make_user
-from tests._scan_helpers import items, make_library, make_scanner
+from tests._scan_helpers import items, scan_new_library
 from tests.jellyfin_support import client_headers, validate
 from tests.test_jellyfin_device_profile import CHROME
 from tests.test_playback_decision import CHROMIUM
@@ -49,12 +47,7 @@ async def films(pool, settings, sample_media, tmp_path_factory):
     parted.mkdir()
     _part(parted / "Halves (2012) - cd1.mp4", 2, 300)
     _part(parted / "Halves (2012) - cd2.mp4", 2, 600)
-    library = await make_library(pool, f"versions-{time.time_ns()}", "movies", [root])
-    redis = redis_async.Redis.from_url(settings.redis_url, decode_responses=True)
-    try:
-        [result] = await make_scanner(pool, redis, settings).scan(library)
-    finally:
-        await redis.aclose()
+    library, result = await scan_new_library(pool, settings, "versions", root)
     assert (result.added, result.failed) == (4, 0)
     rows = await items(pool, library)
     owner = await make_user(pool, settings, libraries=(library,))

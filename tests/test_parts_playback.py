@@ -15,10 +15,9 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
-import redis.asyncio as redis_async
 
 from tests._media_rows import make_user
-from tests._scan_helpers import make_library, make_scanner
+from tests._scan_helpers import scan_new_library
 from tests.browser import signed_in_page, start_playing, wait_for_js
 from tests.test_hls_browser import HLS_HOOK
 from tests.test_playback_decision import CHROMIUM
@@ -70,12 +69,7 @@ async def film(pool, settings, tmp_path_factory) -> dict:
     folder.mkdir()
     _part(folder / "Two Halves (2020) - part1.mp4", "blue", 300)
     _part(folder / "Two Halves (2020) - part2.mp4", "red", 900)
-    library = await make_library(pool, f"parts-{time.time_ns()}", "movies", [root])
-    redis = redis_async.Redis.from_url(settings.redis_url, decode_responses=True)
-    try:
-        [result] = await make_scanner(pool, redis, settings).scan(library)
-    finally:
-        await redis.aclose()
+    library, result = await scan_new_library(pool, settings, "parts", root)
     assert (result.added, result.failed) == (2, 0)
     row = await pool.fetchrow("SELECT id, duration_seconds FROM media_items WHERE library_id = $1 AND type = 'movie'",
                               library)  # fmt: skip

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 from pathlib import Path
 from urllib.parse import urljoin
 
 import httpx
 import pytest
-import redis.asyncio as redis_async
 from yaffw.media import subtitles as subs
 
 from tests._media_rows import make_user
-from tests._scan_helpers import make_library, make_scanner
+from tests._scan_helpers import scan_new_library
 from tests.transcode_support import playlist_segments
 
 pytestmark = pytest.mark.timeout(180)
@@ -52,12 +50,7 @@ async def film(pool, settings, tmp_path_factory) -> dict:
     folder.mkdir()
     for n, line in ((1, "first act line"), (2, None), (3, "third act line")):
         _part(folder / f"Three Acts (2019) - part{n}.mkv", line)
-    library = await make_library(pool, f"parts-subs-{time.time_ns()}", "movies", [root])
-    redis = redis_async.Redis.from_url(settings.redis_url, decode_responses=True)
-    try:
-        [result] = await make_scanner(pool, redis, settings).scan(library)
-    finally:
-        await redis.aclose()
+    library, result = await scan_new_library(pool, settings, "parts-subs", root)
     assert (result.added, result.failed) == (3, 0)
     row = await pool.fetchrow("SELECT id FROM media_items WHERE library_id = $1 AND type = 'movie'", library)
     index = await pool.fetchval(

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 
 import pytest
-import redis.asyncio as redis_async
 
 from tests._media_rows import make_user
-from tests._scan_helpers import items, make_library, make_scanner
+from tests._scan_helpers import items, scan_new_library
 from tests.browser import signed_in_page, wait_for_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
@@ -34,12 +32,7 @@ async def library(pool, settings, sample_media, tmp_path_factory) -> dict:
     parted.mkdir()
     (parted / "Halves (2016) - cd1.mp4").write_bytes(data + b"\0\0\0")
     (parted / "Halves (2016) - cd2.mp4").write_bytes(data + b"\0\0\0\0")
-    library = await make_library(pool, f"ui-versions-{time.time_ns()}", "movies", [root])
-    redis = redis_async.Redis.from_url(settings.redis_url, decode_responses=True)
-    try:
-        [result] = await make_scanner(pool, redis, settings).scan(library)
-    finally:
-        await redis.aclose()
+    library, result = await scan_new_library(pool, settings, "ui-versions", root)
     assert (result.added, result.failed) == (6, 0)
     rows = await items(pool, library)
     return {
