@@ -273,20 +273,35 @@ async def signed_in_page(browser: Any, api_url: str, name: str, password: str, *
     return page
 
 
+# The player's state, for failure messages: where the video is, what it has, what hls.js reported.
+PLAYER_STATE = """(() => { const v = document.getElementById('video'), b = v.buffered;
+  return {t: v.currentTime, paused: v.paused, ended: v.ended, readyState: v.readyState,
+    buffered: Array.from({length: b.length}, (_, i) => [b.start(i), b.end(i)]),
+    overlay: !document.getElementById('click-to-play').hidden, error: document.getElementById('player-error')
+      ? document.getElementById('player-error').textContent : null,
+    hlsErrors: window.yaffwPlayer ? window.yaffwPlayer.hlsErrors : null}; })()"""
+
+
 async def start_playing(page: Any, timeout: float = 30.0) -> None:
-    """On the player page: wait until the video plays, or click the play overlay if the browser
-    refused to start without a gesture (whichever comes first)."""
+    """On the player page: wait until the video really plays (not paused, with data ahead) or has
+    ended, clicking the play overlay whenever the browser refused to start without a gesture.
+
+    "Its time is past 0" is not playing: a resumed film is seeked to its position before play()
+    settles, and a play() refused then shows the overlay with nobody to click it.
+    :raises TimeoutError: with the player's state.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         playing, overlay = await page.evaluate(
-            "() => [document.getElementById('video').currentTime > 0, !document.getElementById('click-to-play').hidden]"
+            """() => { const v = document.getElementById('video'), overlay = document.getElementById('click-to-play');
+              return [v.ended || (!v.paused && v.readyState >= 3), !overlay.hidden]; }"""
         )
         if playing:
             return
         if overlay:
             await page.click("#click-to-play")
-            return
         await asyncio.sleep(0.2)
+    raise TimeoutError(f"not playing after {timeout:.0f} s: {await page.evaluate(PLAYER_STATE)}")
 
 
 @pytest.fixture
@@ -320,17 +335,19 @@ async def user_page(open_page: OpenPage) -> Any:
     return await open_page(VIEWER[0])
 
 
-async def wait_for_js(page: Any, expression: str, timeout: float = 30_000) -> None:
+async def wait_for_js(page: Any, expression: str, timeout: float = 30_000, *, state: str | None = None) -> None:
     """Poll ``expression`` until it is truthy (``timeout`` in ms, like Playwright's).
 
     ``page.wait_for_function`` evaluates its string with ``eval`` inside the page, which the
     pages' Content-Security-Policy (no 'unsafe-eval') forbids; ``page.evaluate`` goes through the
-    DevTools protocol, which CSP does not govern. :raises TimeoutError: with the expression.
+    DevTools protocol, which CSP does not govern. :raises TimeoutError: with the expression, and
+    the value of ``state`` (e.g. :data:`PLAYER_STATE`) when given.
     """
     deadline = time.monotonic() + timeout / 1000
     while not await page.evaluate(expression):
         if time.monotonic() > deadline:
-            raise TimeoutError(f"{expression!r} still false after {timeout / 1000:.0f} s")
+            seen = f": {await page.evaluate(state)}" if state else ""
+            raise TimeoutError(f"{expression!r} still false after {timeout / 1000:.0f} s{seen}")
         await asyncio.sleep(0.05)
 
 

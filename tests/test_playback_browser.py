@@ -16,15 +16,10 @@ from playwright.async_api import async_playwright, expect
 from yaffw import sessions
 
 from tests._media_rows import insert_item, make_library, make_user
-from tests.browser import wait_for_js
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, start_playing, wait_for_js
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 TIMEOUT_MS = 30_000  # a shared 2-core machine may be busy
 
 
@@ -48,16 +43,6 @@ async def _signed_in(browser: Any, api_url: str, user: dict) -> Any:
     await page.click("button[type=submit]")
     await page.wait_for_url(api_url + "/")
     return page
-
-
-async def _start_playing(page: Any) -> None:
-    """Click the play overlay if the browser refused to start without a gesture."""
-    overlay = page.locator("#click-to-play")
-    try:
-        await wait_for_js(page, "document.getElementById('video').currentTime > 0.3", timeout=5000)
-    except Exception:
-        if await overlay.is_visible():
-            await overlay.click()
 
 
 async def _eventually(check, timeout: float = 20.0) -> Any:
@@ -84,7 +69,7 @@ async def test_play_seek_leave_resume(chromium, api_url, pool, redis, keys, sett
     player = page.locator("#player")
     await expect(player).to_have_attribute("data-method", "direct_play")
     await expect(page.locator("#playback-info")).to_contain_text("Direct play")
-    await _start_playing(page)
+    await start_playing(page)
     await wait_for_js(page, "document.getElementById('video').currentTime > 1.0")
     sid = await player.get_attribute("data-session")
     assert (await sessions.get(redis, keys, sid)).method == "direct_play"
@@ -124,7 +109,7 @@ async def test_play_seek_leave_resume(chromium, api_url, pool, redis, keys, sett
     await page.screenshot(path=str(artifacts / "playback-resume.png"))
     await page.click("#resume-yes")
     await expect(dialog).to_be_hidden()
-    await _start_playing(page)
+    await start_playing(page)
     await wait_for_js(page, f"document.getElementById('video').currentTime >= {paused_at - 0.5:.2f}")
 
     # Stop ends the session and returns to the item page.

@@ -15,7 +15,7 @@ import pytest
 from tests import awkward_media
 from tests._media_rows import make_user
 from tests._subtitle_media import ASS, MOV_TEXT, MOV_TEXT_LINE, PGS, SRT, scanned_library
-from tests.browser import signed_in_page, start_playing, wait_for_js
+from tests.browser import PLAYER_STATE, signed_in_page, start_playing, wait_for_js
 from tests.transcode_support import WorkerProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
@@ -127,7 +127,9 @@ async def test_hls_subtitles_on_the_player_page(browser, api_url, library, worke
         # Resumed where the last visit stopped (after 5 s): seek back once the player has done so.
         await start_playing(page)
         await wait_for_js(
-            page, "!document.getElementById('video').paused && document.getElementById('video').currentTime > 5"
+            page,
+            "!document.getElementById('video').paused && document.getElementById('video').currentTime > 5",
+            state=PLAYER_STATE,
         )
         active = await _at(page, 3.0, awkward_media.SRT_LINE)
         assert awkward_media.SRT_LINE in active
