@@ -1,8 +1,9 @@
-"""Embedded subtitles of a film in parts (issues 13 and 16): each part's stream is converted and the
-cues are joined on the film's timeline, as the transcode joins the parts. Three 4-second parts made by
-FFmpeg, the first and third with an embedded SubRip stream and the middle one without, scanned into one
-film and asked for through the real api as a whole WebVTT; the timeline's cues are checked, then the
-HLS subtitle segment that covers part 3's cue. Real PostgreSQL, Redis, FFmpeg and S3 (moto)."""
+"""Subtitles of a film in parts (issues 13 and 16): each part's stream, embedded or its own sidecar, is
+converted and the cues are joined on the film's timeline, as the transcode joins the parts. Three
+4-second parts made by FFmpeg, the first and third with an embedded SubRip stream and an English sidecar
+(``… - part1.en.srt``), the middle one with neither, scanned into one film and asked for through the
+real api as a whole WebVTT; the timeline's cues are checked, then the HLS subtitle segment that covers
+part 3's cue. Real PostgreSQL, Redis, FFmpeg and S3 (moto)."""
 
 from __future__ import annotations
 
@@ -50,20 +51,28 @@ async def film(pool, settings, tmp_path_factory) -> dict:
     folder.mkdir()
     for n, line in ((1, "first act line"), (2, None), (3, "third act line")):
         _part(folder / f"Three Acts (2019) - part{n}.mkv", line)
+        if line:  # the sidecar says it half a second later, and a French one nobody else has
+            (folder / f"Three Acts (2019) - part{n}.en.srt").write_text(
+                f"1\n00:00:01,500 --> 00:00:03,000\n{line} (sidecar)\n\n", encoding="utf-8"
+            )
+    (folder / "Three Acts (2019) - part3.fr.srt").write_text(
+        "1\n00:00:00,000 --> 00:00:01,000\nfrench\n\n", encoding="utf-8"
+    )
     library, result = await scan_new_library(pool, settings, "parts-subs", root)
     assert (result.added, result.failed) == (3, 0)
     row = await pool.fetchrow("SELECT id FROM media_items WHERE library_id = $1 AND type = 'movie'", library)
-    index = await pool.fetchval(
-        "SELECT stream_index FROM media_streams WHERE item_id = $1 AND type = 'subtitle'", row["id"]
-    )  # fmt: skip
+    index, sidecar = [r["stream_index"] for r in await pool.fetch(
+        "SELECT stream_index FROM media_streams WHERE item_id = $1 AND type = 'subtitle' ORDER BY is_external",
+        row["id"])]  # fmt: skip
     # Each part's length as the scan recorded it: what the transcode's concat list gives it.
     lengths = await pool.fetch(
         "SELECT coalesce(file_duration_seconds, duration_seconds) AS s FROM media_items"
         " WHERE id = $1 OR film_id = $1 ORDER BY coalesce(part_number, 1)",
         row["id"],
     )  # fmt: skip
-    return {"id": str(row["id"]), "index": index, "lengths": [r["s"] for r in lengths],
-            "viewer": await make_user(pool, settings, libraries=(library,))}  # fmt: skip
+    viewer = await make_user(pool, settings, libraries=(library,))
+    return {"id": str(row["id"]), "index": index, "sidecar": sidecar, "folder": folder,
+            "lengths": [r["s"] for r in lengths], "viewer": viewer}  # fmt: skip
 
 
 def _cues(vtt: str) -> list[tuple[float, float, str]]:
@@ -80,7 +89,7 @@ async def test_a_film_in_parts_gets_every_parts_cues_on_its_timeline(api_url, fi
     item, index, viewer = film["id"], film["index"], film["viewer"]
     async with httpx.AsyncClient(base_url=api_url, timeout=60, headers=viewer["headers"]) as client:
         listed = (await client.get(f"/api/items/{item}/subtitles")).json()["subtitles"]
-        assert [s["index"] for s in listed] == [index]
+        assert sorted(s["index"] for s in listed) == sorted([index, film["sidecar"]])
         r = await client.get(f"/api/items/{item}/subtitles/{index}.vtt")
         assert r.status_code == 200, r.text
         # Part 2 has no such stream but still takes its time: part 3's cue is 1 s after the lengths of
@@ -112,6 +121,23 @@ async def test_a_film_in_parts_gets_every_parts_cues_on_its_timeline(api_url, fi
         assert _near([c for c in _cues(found) if c[2] == "third act line"], want[1:]), found
         closed = await client.delete(f"/api/sessions/{play.json()['session_id']}")
         assert closed.status_code in (200, 204), closed.text
+
+
+async def test_each_parts_own_sidecar_joins_on_the_films_timeline(api_url, film) -> None:
+    item, sidecar, viewer, lengths = film["id"], film["sidecar"], film["viewer"], film["lengths"]
+    third = lengths[0] + lengths[1]
+    async with httpx.AsyncClient(base_url=api_url, timeout=60, headers=viewer["headers"]) as client:
+        r = await client.get(f"/api/items/{item}/subtitles/{sidecar}.vtt")
+        assert r.status_code == 200, r.text
+        # Part 1's and part 3's English sidecars; not part 3's French one, and nothing in part 2.
+        want = [(1.5, 3.0, "first act line (sidecar)"), (third + 1.5, third + 3.0, "third act line (sidecar)")]
+        assert _near(_cues(r.text), want), r.text
+        # An edited sidecar of a later part is converted again (the cache key covers every part).
+        edited = film["folder"] / "Three Acts (2019) - part3.en.srt"
+        edited.write_text("1\n00:00:00,500 --> 00:00:01,000\nedited\n\n", encoding="utf-8")
+        r = await client.get(f"/api/items/{item}/subtitles/{sidecar}.vtt")
+        assert r.status_code == 200, r.text
+        assert _near(_cues(r.text), [want[0], (third + 0.5, third + 1.0, "edited")]), r.text
 
 
 def test_convert_parts_shifts_each_parts_cues_and_clips_them_to_its_end(tmp_path) -> None:

@@ -5,10 +5,10 @@ The stream's file comes from the database (the item's path for an embedded strea
 ``external_path`` for a sidecar) and is opened only after :func:`yaffw.media.safe_path.check_media`
 (under one of the library's roots, a regular file). FFmpeg converts it in a thread; the text is kept
 in Redis for a day under the item, the stream and the file's size and mtime, so an edited sidecar is
-converted again and replicas share the work. A film in parts (issue 16) has each part's stream
-converted and joined on the film's timeline, as its transcode joins the parts. Image subtitles (PGS,
-VobSub, DVB) answer 422 ``image_subtitles``: they are burned in by a transcode. Authorised as direct
-play: bearer, cookie or a ``?token=`` scoped to ``item:<id>``.
+converted again and replicas share the work. A film in parts (issue 16) has each part's stream (or
+each part's own sidecar) converted and joined on the film's timeline, as its transcode joins the
+parts. Image subtitles (PGS, VobSub, DVB) answer 422 ``image_subtitles``: they are burned in by a
+transcode. Authorised as direct play: bearer, cookie or a ``?token=`` scoped to ``item:<id>``.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ async def webvtt(d: Deps, user: User, item_id: str, index: int) -> str:
     path = stream["external_path"] if stream["is_external"] else item["path"]
     if not path:
         raise NotFound("item has no file", code="no_file")
-    parts = [] if stream["is_external"] else await _parts(d, item, stream)
+    parts = await _parts(d, item, stream)
     stats = [await asyncio.to_thread(safe_path.check_media, f, list(item["roots"] or []))
              for f in ([p for p, _ in parts if p] or [path])]  # fmt: skip
     key = d.keys.subtitle_vtt(str(item["id"]), index, "-".join(f"{st.st_size}-{st.st_mtime_ns}" for st in stats))
@@ -93,8 +93,8 @@ async def webvtt(d: Deps, user: User, item_id: str, index: int) -> str:
     # first segments together waits for the same FFmpeg run.
     running = _CONVERTING.get(key)
     if running is None:
-        convert = (partial(subs.convert_parts, parts, index) if parts
-                   else partial(subs.convert, path, None if stream["is_external"] else index))  # fmt: skip
+        own_index = None if stream["is_external"] else index  # a sidecar: its file's only stream
+        convert = partial(subs.convert_parts, parts, own_index) if parts else partial(subs.convert, path, own_index)
         running = asyncio.ensure_future(asyncio.to_thread(convert))
         _CONVERTING[key] = running
         running.add_done_callback(lambda _: _CONVERTING.pop(key, None))
@@ -103,24 +103,39 @@ async def webvtt(d: Deps, user: User, item_id: str, index: int) -> str:
     return vtt
 
 
+# Each part of a film (in order) with its length and the file holding "the same" subtitle stream:
+# embedded, the stream of the same index and codec; a sidecar, the part's own sidecar of the same
+# language, forced flag and title (its codec preferred, then its lowest index). None: the part has none.
+_PARTS = (
+    "SELECT coalesce(p.file_duration_seconds, p.duration_seconds, 0) AS length,"
+    " CASE WHEN $3 THEN (SELECT s.external_path FROM media_streams s WHERE s.item_id = p.id"
+    "   AND s.type = 'subtitle' AND s.is_external AND s.language IS NOT DISTINCT FROM $5"
+    "   AND s.is_forced = $6 AND s.title IS NOT DISTINCT FROM $7"
+    "   ORDER BY s.codec = $4 DESC, s.stream_index LIMIT 1)"
+    " WHEN EXISTS (SELECT 1 FROM media_streams s WHERE s.item_id = p.id AND s.stream_index = $2"
+    "   AND s.type = 'subtitle' AND s.codec = $4 AND NOT s.is_external) THEN p.path END AS file"
+    " FROM media_items p WHERE p.film_id = $1 AND p.part_number IS NOT NULL ORDER BY p.part_number"
+)
+
+
 async def _parts(d: Deps, item: dict[str, Any], stream: dict[str, Any]) -> list[tuple[str | None, float]]:
-    """A film in parts: each part's file (None where the part has no such stream) and length, in
-    order, for :func:`yaffw.media.subtitles.convert_parts`; empty for a film of one file. The film's
-    row describes its first part's streams; each other part is matched by stream index and codec."""
+    """A film in parts: each part's file for the stream (None where the part has no such stream)
+    and length, in order, for :func:`yaffw.media.subtitles.convert_parts`; empty for a film of one
+    file. The film's row describes its first part's streams; an embedded stream is found in each other
+    part by index and codec, a sidecar by the part's own sidecar of the same language, forced flag and
+    title (``Film - part2.en.srt`` beside ``Film - part2.mkv``)."""
     assert d.pool is not None
     if item["film_id"] is not None:  # a part or version row itself: its own file alone
         return []
     rows = await d.pool.fetch(
-        "SELECT p.path, coalesce(p.file_duration_seconds, p.duration_seconds, 0) AS length,"
-        " EXISTS (SELECT 1 FROM media_streams s WHERE s.item_id = p.id AND s.stream_index = $2"
-        "         AND s.type = 'subtitle' AND s.codec = $3 AND NOT s.is_external) AS has_stream"
-        " FROM media_items p WHERE p.film_id = $1 AND p.part_number IS NOT NULL ORDER BY p.part_number",
-        item["id"], stream["stream_index"], stream["codec"],
+        _PARTS, item["id"], stream["stream_index"], stream["is_external"], stream["codec"], stream["language"],
+        stream["is_forced"], stream["title"],
     )  # fmt: skip
     if not rows:
         return []
     first = float(item["file_duration_seconds"] or item["duration_seconds"] or 0)
-    return [(item["path"], first), *((r["path"] if r["has_stream"] else None, float(r["length"])) for r in rows)]
+    own = stream["external_path"] if stream["is_external"] else item["path"]
+    return [(own, first), *((r["file"], float(r["length"])) for r in rows)]
 
 
 async def subtitle_streams(d: Deps, item_id: str) -> list[dict[str, Any]]:

@@ -116,8 +116,9 @@ def document(cues: Sequence[Cue], header: str = "WEBVTT") -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def convert_parts(parts: Sequence[tuple[str | None, float]], stream_index: int) -> str:
-    """Embedded stream ``stream_index`` of a film in parts as one WebVTT on the film's timeline.
+def convert_parts(parts: Sequence[tuple[str | None, float]], stream_index: int | None) -> str:
+    """Embedded stream ``stream_index`` of a film in parts (None: each part's sidecar, its only
+    stream) as one WebVTT on the film's timeline.
 
     ``parts`` are each file and its length, in order, as the transcode's concat list joins them (a
     file of None: that part lacks the stream and only takes its time). Part ``k``'s cues are shifted
