@@ -18,6 +18,7 @@ from yaffw.media import subtitles as subs
 
 from tests._media_rows import make_user
 from tests._scan_helpers import scan_new_library
+from tests.pgs_sup import Rect, sup_bytes
 from tests.transcode_support import playlist_segments
 
 pytestmark = pytest.mark.timeout(180)
@@ -55,6 +56,8 @@ async def film(pool, settings, tmp_path_factory) -> dict:
             (folder / f"Three Acts (2019) - part{n}.en.srt").write_text(
                 f"1\n00:00:01,500 --> 00:00:03,000\n{line} (sidecar)\n\n", encoding="utf-8"
             )
+    # Part 2 has an English sidecar too, but a picture one: it cannot join a text document.
+    (folder / "Three Acts (2019) - part2.en.sup").write_bytes(sup_bytes(Rect(160, 90, 10, 10, 40, 20, 1.0, 2.0)))
     (folder / "Three Acts (2019) - part3.fr.srt").write_text(
         "1\n00:00:00,000 --> 00:00:01,000\nfrench\n\n", encoding="utf-8"
     )
@@ -129,7 +132,7 @@ async def test_each_parts_own_sidecar_joins_on_the_films_timeline(api_url, film)
     async with httpx.AsyncClient(base_url=api_url, timeout=60, headers=viewer["headers"]) as client:
         r = await client.get(f"/api/items/{item}/subtitles/{sidecar}.vtt")
         assert r.status_code == 200, r.text
-        # Part 1's and part 3's English sidecars; not part 3's French one, and nothing in part 2.
+        # Part 1's and part 3's English sidecars; not part 3's French one, nor part 2's picture one.
         want = [(1.5, 3.0, "first act line (sidecar)"), (third + 1.5, third + 3.0, "third act line (sidecar)")]
         assert _near(_cues(r.text), want), r.text
         # An edited sidecar of a later part is converted again (the cache key covers every part).

@@ -105,12 +105,13 @@ async def webvtt(d: Deps, user: User, item_id: str, index: int) -> str:
 
 # Each part of a film (in order) with its length and the file holding "the same" subtitle stream:
 # embedded, the stream of the same index and codec; a sidecar, the part's own sidecar of the same
-# language, forced flag and title (its codec preferred, then its lowest index). None: the part has none.
+# language, forced flag and title in a text format (its codec preferred, then its lowest index).
+# None: the part has none.
 _PARTS = (
     "SELECT coalesce(p.file_duration_seconds, p.duration_seconds, 0) AS length,"
     " CASE WHEN $3 THEN (SELECT s.external_path FROM media_streams s WHERE s.item_id = p.id"
     "   AND s.type = 'subtitle' AND s.is_external AND s.language IS NOT DISTINCT FROM $5"
-    "   AND s.is_forced = $6 AND s.title IS NOT DISTINCT FROM $7"
+    "   AND s.is_forced = $6 AND s.title IS NOT DISTINCT FROM $7 AND s.codec = ANY($8::text[])"
     "   ORDER BY s.codec = $4 DESC, s.stream_index LIMIT 1)"
     " WHEN EXISTS (SELECT 1 FROM media_streams s WHERE s.item_id = p.id AND s.stream_index = $2"
     "   AND s.type = 'subtitle' AND s.codec = $4 AND NOT s.is_external) THEN p.path END AS file"
@@ -129,7 +130,7 @@ async def _parts(d: Deps, item: dict[str, Any], stream: dict[str, Any]) -> list[
         return []
     rows = await d.pool.fetch(
         _PARTS, item["id"], stream["stream_index"], stream["is_external"], stream["codec"], stream["language"],
-        stream["is_forced"], stream["title"],
+        stream["is_forced"], stream["title"], sorted(subs.TEXT_CODECS),
     )  # fmt: skip
     if not rows:
         return []
