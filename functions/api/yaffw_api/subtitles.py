@@ -38,9 +38,11 @@ bp = Blueprint("subtitles")
 VTT_TYPE = "text/vtt; charset=utf-8"
 _CACHE_SECONDS = 86_400
 _CONVERTING: dict[str, asyncio.Future[str]] = {}
+# ``in_parts`` rides on the item's own query, so a film of one file (most) costs no parts lookup.
 _COLUMNS = (
     "i.id, i.path, i.film_id, i.file_duration_seconds, i.duration_seconds,"
-    " (SELECT l.paths FROM libraries l WHERE l.id = i.library_id) AS roots"
+    " (SELECT l.paths FROM libraries l WHERE l.id = i.library_id) AS roots,"
+    " EXISTS (SELECT 1 FROM media_items p WHERE p.film_id = i.id AND p.part_number IS NOT NULL) AS in_parts"
 )
 
 
@@ -126,7 +128,7 @@ async def _parts(d: Deps, item: dict[str, Any], stream: dict[str, Any]) -> list[
     part by index and codec, a sidecar by the part's own sidecar of the same language, forced flag and
     title (``Film - part2.en.srt`` beside ``Film - part2.mkv``)."""
     assert d.pool is not None
-    if item["film_id"] is not None:  # a part or version row itself: its own file alone
+    if item["film_id"] is not None or not item["in_parts"]:  # a part or version row, or a film of one file
         return []
     rows = await d.pool.fetch(
         _PARTS, item["id"], stream["stream_index"], stream["is_external"], stream["codec"], stream["language"],
